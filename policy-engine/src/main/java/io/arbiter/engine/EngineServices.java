@@ -1,0 +1,80 @@
+package io.arbiter.engine;
+
+import io.arbiter.engine.metrics.Metrics;
+import io.arbiter.engine.spi.Adapter;
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What the engine and its adapters run on: the adapters known, a clock, a small scheduler, the
+ * metrics registry and a shared HTTP client. The engine owns none of it; whoever builds it closes
+ * it.
+ */
+public record EngineServices(
+    Map<String, Adapter> adapters,
+    Clock clock,
+    ScheduledExecutorService scheduler,
+    Metrics metrics,
+    HttpClient httpClient)
+    implements AutoCloseable {
+
+  public EngineServices {
+    adapters = Map.copyOf(adapters);
+  }
+
+  /** The adapters on the class path, the system clock, a 2-thread daemon scheduler, new metrics. */
+  public static EngineServices defaults() {
+    return create(discoverAdapters(), Clock.systemUTC(), new Metrics());
+  }
+
+  public static EngineServices create(Map<String, Adapter> adapters, Clock clock, Metrics metrics) {
+    AtomicInteger n = new AtomicInteger();
+    ScheduledThreadPoolExecutor scheduler =
+        new ScheduledThreadPoolExecutor(
+            2,
+            r -> {
+              Thread t = new Thread(r, "arbiter-scheduler-" + n.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    scheduler.setRemoveOnCancelPolicy(true);
+    HttpClient http =
+        HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(5))
+            .followRedirects(HttpClient.Redirect.NORMAL)
+            .executor(scheduler)
+            .build();
+    return new EngineServices(adapters, clock, scheduler, metrics, http);
+  }
+
+  /**
+   * Every {@link Adapter} that {@link ServiceLoader} finds, by name.
+   *
+   * @throws IllegalStateException if two adapters share a name
+   */
+  public static Map<String, Adapter> discoverAdapters() {
+    Map<String, Adapter> out = new LinkedHashMap<>();
+    for (Adapter a : ServiceLoader.load(Adapter.class)) {
+      Adapter previous = out.putIfAbsent(a.name(), a);
+      if (previous != null) {
+        throw new IllegalStateException(
+            "two adapters named '" + a.name() + "': " + previous.getClass().getName() + " and "
+                + a.getClass().getName());
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    scheduler.shutdownNow();
+  }
+
+}

@@ -1,0 +1,333 @@
+package io.arbiter.engine;
+
+import com.codahale.metrics.Counter;
+import io.arbiter.engine.config.ConfigCompiler;
+import io.arbiter.engine.config.ConfigDocument;
+import io.arbiter.engine.config.ConfigException;
+import io.arbiter.engine.config.ConfigSnapshot;
+import io.arbiter.engine.internal.CompiledInstance;
+import io.arbiter.engine.internal.CompiledRule;
+import io.arbiter.engine.internal.EvaluationException;
+import io.arbiter.engine.internal.Expression;
+import io.arbiter.engine.internal.LogLimiter;
+import io.arbiter.engine.metrics.BucketHistogram;
+import io.arbiter.engine.spi.CheckResult;
+import io.arbiter.engine.spi.Code;
+import io.arbiter.engine.spi.HeaderValue;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The policy engine: holds the serving {@link ConfigSnapshot} and decides checks against it.
+ *
+ * <p>A check evaluates every rule's match; each matching rule contributes its own allow/deny
+ * condition, its header directives and its actions' handler results, which combine into the most
+ * restrictive result ({@link CheckResult#combine}). An expression that fails at run time, a handler
+ * that fails, and a handler that misses {@code settings.handlerTimeout} each contribute the
+ * configured failure outcome instead (fail-closed denies with UNAVAILABLE), and are counted, logged
+ * with the decision id, and listed in the decision.
+ *
+ * <p>Thread-safe. Checks never block: in-memory handlers complete synchronously and the decision
+ * comes back already complete; slow handlers complete it later.
+ */
+public final class PolicyEngine {
+  private static final System.Logger LOG = System.getLogger("arbiter.engine");
+  private static final double[] LATENCY_BUCKETS = {
+    0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+    0.1, 0.25, 0.5, 1
+  };
+
+  private final EngineServices services;
+  private final ConfigCompiler compiler;
+  private final AtomicReference<ConfigSnapshot> snapshot = new AtomicReference<>();
+  private final LogLimiter errorLog = new LogLimiter(10);
+  private final Counter allowed;
+  private final Counter denied;
+  private final Counter failedOpen;
+  private final Counter failedClosed;
+  private final Counter ruleErrors;
+  private final Counter handlerErrors;
+  private final Counter handlerTimeouts;
+  private final BucketHistogram latency;
+
+  public PolicyEngine(EngineServices services) {
+    this.services = services;
+    this.compiler = new ConfigCompiler(services);
+    var m = services.metrics();
+    String checks = "arbiter_checks_total";
+    String checksHelp = "Check decisions by result.";
+    allowed = m.counter(checks, checksHelp, "result", "allow");
+    denied = m.counter(checks, checksHelp, "result", "deny");
+    String failures = "arbiter_check_failures_total";
+    String failuresHelp =
+        "Checks resolved by the failure policy (an expression or handler failed), by outcome.";
+    failedOpen = m.counter(failures, failuresHelp, "outcome", "open");
+    failedClosed = m.counter(failures, failuresHelp, "outcome", "closed");
+    String errors = "arbiter_check_errors_total";
+    String errorsHelp = "Errors met while deciding checks, by kind.";
+    ruleErrors = m.counter(errors, errorsHelp, "kind", "expression");
+    handlerErrors = m.counter(errors, errorsHelp, "kind", "handler");
+    handlerTimeouts = m.counter(errors, errorsHelp, "kind", "timeout");
+    latency =
+        m.histogram(
+            "arbiter_check_duration_seconds",
+            "Time the engine took to decide a check, including handler calls.",
+            LATENCY_BUCKETS);
+  }
+
+  public EngineServices services() {
+    return services;
+  }
+
+  /** The snapshot serving now, if one was applied. */
+  public Optional<ConfigSnapshot> current() {
+    return Optional.ofNullable(snapshot.get());
+  }
+
+  /**
+   * Compiles documents into a snapshot that reuses the serving snapshot's unchanged handlers. The
+   * result serves nothing until {@link #apply}; discard it with {@link #discard}.
+   *
+   * @throws ConfigException with every error
+   */
+  public ConfigSnapshot compile(List<ConfigDocument> documents) throws ConfigException {
+    return compiler.compile(documents, snapshot.get());
+  }
+
+  /**
+   * Makes {@code next} the serving snapshot, atomically. Handlers of the previous snapshot that
+   * {@code next} does not reuse are closed after a grace period for in-flight checks.
+   */
+  public void apply(ConfigSnapshot next) {
+    ConfigSnapshot previous = snapshot.getAndSet(next);
+    if (previous != null) {
+      Set<Object> keep = new HashSet<>();
+      next.handlers().values().forEach(h -> keep.add(h.handler()));
+      long graceMillis = next.settings().handlerTimeout().toMillis() * 2 + 1000;
+      services.scheduler().schedule(
+          () -> previous.closeHandlers(Collections.unmodifiableSet(cast(keep))),
+          graceMillis, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /** Closes the handlers a compiled snapshot built that the serving one does not share. */
+  public void discard(ConfigSnapshot unused) {
+    Set<Object> keep = new HashSet<>();
+    ConfigSnapshot serving = snapshot.get();
+    if (serving != null) {
+      serving.handlers().values().forEach(h -> keep.add(h.handler()));
+    }
+    unused.closeHandlers(cast(keep));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> Set<T> cast(Set<Object> s) {
+    return (Set<T>) s;
+  }
+
+  /** Closes the serving snapshot's handlers. The engine serves nothing afterwards. */
+  public void close() {
+    ConfigSnapshot s = snapshot.getAndSet(null);
+    if (s != null) {
+      s.closeHandlers(Set.of());
+    }
+  }
+
+  /** Decides one check. The stage never completes exceptionally. */
+  public CompletionStage<CheckDecision> check(AttributeBag bag) {
+    long start = System.nanoTime();
+    ConfigSnapshot snap = snapshot.get();
+    String id = newDecisionId();
+    if (snap == null) {
+      Evaluation ev = new Evaluation(id, null, start);
+      ev.error("no config loaded");
+      ev.parts.add(CompletableFuture.completedFuture(failure(ev, io.arbiter.engine.config.Settings.DEFAULT)));
+      return CompletableFuture.completedFuture(ev.finish());
+    }
+    Evaluation ev = new Evaluation(id, snap, start);
+    for (CompiledRule rule : snap.rules()) {
+      evaluate(rule, bag, ev);
+    }
+    if (ev.allDone()) {
+      return CompletableFuture.completedFuture(ev.finish());
+    }
+    return CompletableFuture.allOf(ev.parts.toArray(CompletableFuture[]::new))
+        .handle((v, t) -> ev.finish());
+  }
+
+  private void evaluate(CompiledRule rule, AttributeBag bag, Evaluation ev) {
+    try {
+      if (!rule.match().evalBool(bag)) {
+        return;
+      }
+    } catch (EvaluationException e) {
+      expressionFailed(ev, rule, "match", e);
+      return;
+    }
+    rule.matches().inc();
+    ev.matched.add(rule.name());
+    try {
+      if (rule.allow() != null && !rule.allow().evalBool(bag)) {
+        ev.parts.add(CompletableFuture.completedFuture(rule.denial()));
+      }
+      if (rule.deny() != null && rule.deny().evalBool(bag)) {
+        ev.parts.add(CompletableFuture.completedFuture(rule.denial()));
+      }
+      if (rule.hasDirectives()) {
+        ev.parts.add(CompletableFuture.completedFuture(directives(rule, bag)));
+      }
+    } catch (EvaluationException e) {
+      expressionFailed(ev, rule, "condition or directive", e);
+    }
+    for (CompiledRule.Action action : rule.actions()) {
+      for (CompiledInstance instance : action.instances()) {
+        CompletableFuture<CheckResult> part;
+        try {
+          part = action.handler().check(instance.build(bag)).toCompletableFuture();
+        } catch (EvaluationException e) {
+          expressionFailed(ev, rule, "instance '" + instance.name() + "'", e);
+          continue;
+        } catch (RuntimeException e) {
+          part = CompletableFuture.failedFuture(e);
+        }
+        if (!part.isDone()) {
+          part = part.copy().orTimeout(ev.snapshot.settings().handlerTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        }
+        String where = "rule '" + rule.name() + "': handler '" + action.handlerName() + "'";
+        ev.parts.add(part.exceptionally(t -> handlerFailed(ev, where, t)));
+      }
+    }
+  }
+
+  private static CheckResult directives(CompiledRule rule, AttributeBag bag) throws EvaluationException {
+    List<HeaderValue> add = headers(rule.requestHeadersToAdd(), bag);
+    List<HeaderValue> responseAdd = headers(rule.responseHeadersToAdd(), bag);
+    Map<String, String> query = new LinkedHashMap<>();
+    for (Map.Entry<String, Expression> e : rule.queryParametersToSet().entrySet()) {
+      query.put(e.getKey(), e.getValue().evalText(bag));
+    }
+    return new CheckResult(
+        Code.OK, "", 0, add, rule.requestHeadersToRemove(), responseAdd, query,
+        rule.queryParametersToRemove(), "", CheckResult.DEFAULT_VALID_DURATION,
+        CheckResult.DEFAULT_VALID_USE_COUNT);
+  }
+
+  private static List<HeaderValue> headers(List<CompiledRule.HeaderDirective> directives, AttributeBag bag)
+      throws EvaluationException {
+    if (directives.isEmpty()) {
+      return List.of();
+    }
+    List<HeaderValue> out = new ArrayList<>(directives.size());
+    for (CompiledRule.HeaderDirective d : directives) {
+      out.add(new HeaderValue(d.name(), d.value().evalText(bag), d.append()));
+    }
+    return out;
+  }
+
+  private void expressionFailed(Evaluation ev, CompiledRule rule, String what, EvaluationException e) {
+    ruleErrors.inc();
+    ev.error("rule '" + rule.name() + "': " + what + ": " + e.getMessage());
+    ev.parts.add(CompletableFuture.completedFuture(failure(ev, ev.snapshot.settings())));
+  }
+
+  private CheckResult handlerFailed(Evaluation ev, String where, Throwable t) {
+    Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+    if (cause instanceof TimeoutException) {
+      handlerTimeouts.inc();
+      ev.error(where + ": no answer within " + ev.snapshot.settings().handlerTimeout().toMillis() + "ms");
+    } else {
+      handlerErrors.inc();
+      ev.error(where + ": " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()));
+    }
+    return failure(ev, ev.snapshot.settings());
+  }
+
+  private static CheckResult failure(Evaluation ev, io.arbiter.engine.config.Settings settings) {
+    if (settings.failOpen()) {
+      return CheckResult.ok().withValidity(Duration.ZERO, 0);
+    }
+    return CheckResult.deny(Code.UNAVAILABLE, "policy evaluation failed (decision " + ev.id + ")",
+            settings.failureHttpStatus())
+        .withValidity(Duration.ZERO, 0);
+  }
+
+  private static String newDecisionId() {
+    long v = ThreadLocalRandom.current().nextLong();
+    char[] out = new char[16];
+    for (int i = 15; i >= 0; i--) {
+      out[i] = Character.forDigit((int) (v & 0xf), 16);
+      v >>>= 4;
+    }
+    return new String(out);
+  }
+
+  /** The state of one check while it is decided. */
+  private final class Evaluation {
+    final String id;
+    final ConfigSnapshot snapshot;
+    final long start;
+    final List<String> matched = new ArrayList<>(4);
+    final List<CompletableFuture<CheckResult>> parts = new ArrayList<>(4);
+    private List<String> errors;
+
+    Evaluation(String id, ConfigSnapshot snapshot, long start) {
+      this.id = id;
+      this.snapshot = snapshot;
+      this.start = start;
+    }
+
+    synchronized void error(String message) {
+      if (errors == null) {
+        errors = new ArrayList<>(2);
+      }
+      errors.add(message);
+    }
+
+    boolean allDone() {
+      for (CompletableFuture<CheckResult> p : parts) {
+        if (!p.isDone()) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    CheckDecision finish() {
+      List<CheckResult> results = new ArrayList<>(parts.size());
+      for (CompletableFuture<CheckResult> p : parts) {
+        results.add(p.join());
+      }
+      CheckResult result = CheckResult.combine(results);
+      List<String> errs;
+      synchronized (this) {
+        errs = errors == null ? List.of() : errors;
+      }
+      (result.allowed() ? allowed : denied).inc();
+      if (!errs.isEmpty()) {
+        boolean open = snapshot == null ? false : snapshot.settings().failOpen();
+        (open ? failedOpen : failedClosed).inc();
+        long suppressed = errorLog.tryAcquire(System.currentTimeMillis());
+        if (suppressed >= 0) {
+          LOG.log(System.Logger.Level.WARNING,
+              "decision {0}: failed {1}, resolved by fail-{2}{3}", id, errs, open ? "open" : "closed",
+              suppressed > 0 ? " (" + suppressed + " similar messages suppressed)" : "");
+        }
+      }
+      latency.observe((System.nanoTime() - start) / 1e9);
+      return new CheckDecision(id, result, matched, snapshot == null ? "" : snapshot.version(), errs);
+    }
+  }
+}

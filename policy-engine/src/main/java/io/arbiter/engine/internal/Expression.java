@@ -1,0 +1,111 @@
+package io.arbiter.engine.internal;
+
+import dev.cel.runtime.CelEvaluationException;
+import dev.cel.runtime.CelRuntime;
+import io.arbiter.engine.AttributeBag;
+import io.arbiter.engine.Vocabulary;
+import java.util.Optional;
+
+/**
+ * A CEL expression compiled and type-checked once. Evaluation reads attributes from a bag; an
+ * absent attribute reads as its type's zero value. Thread-safe.
+ */
+public final class Expression {
+  private final String text;
+  private final CelRuntime.Program program;
+  private final Boolean constant;
+
+  Expression(String text, CelRuntime.Program program) {
+    this.text = text;
+    this.program = program;
+    String t = text.trim();
+    this.constant = t.equals("true") ? Boolean.TRUE : t.equals("false") ? Boolean.FALSE : null;
+  }
+
+  public String text() {
+    return text;
+  }
+
+  /**
+   * @throws EvaluationException when CEL fails (missing map key, division by zero, budget spent)
+   */
+  public Object eval(AttributeBag bag) throws EvaluationException {
+    try {
+      return program.eval(name -> resolve(bag, name));
+    } catch (CelEvaluationException e) {
+      throw new EvaluationException(this, describe(e), e);
+    } catch (RuntimeException e) {
+      throw new EvaluationException(this, e.toString(), e);
+    }
+  }
+
+  public boolean evalBool(AttributeBag bag) throws EvaluationException {
+    if (constant != null) {
+      return constant;
+    }
+    Object v = eval(bag);
+    if (v instanceof Boolean b) {
+      return b;
+    }
+    throw new EvaluationException(
+        this, "expected a bool, got " + (v == null ? "null" : v.getClass().getSimpleName()), null);
+  }
+
+  /** Evaluates to text: strings as they are, other scalars in CEL's string() form. */
+  public String evalText(AttributeBag bag) throws EvaluationException {
+    Object v = eval(bag);
+    if (v instanceof String s) {
+      return s;
+    }
+    if (v instanceof Number || v instanceof Boolean || v instanceof java.time.Instant
+        || v instanceof java.time.Duration) {
+      return String.valueOf(v);
+    }
+    if (v instanceof com.google.common.primitives.UnsignedLong u) {
+      return u.toString();
+    }
+    throw new EvaluationException(
+        this,
+        "expected a scalar, got " + (v == null ? "null" : v.getClass().getSimpleName()),
+        null);
+  }
+
+  /** True for the literal {@code true}, which rules use to match every call. */
+  public boolean isConstantTrue() {
+    return Boolean.TRUE.equals(constant);
+  }
+
+  /** CEL's message without its {@code evaluation error at <input>:N:} prefix, with a hint. */
+  private static String describe(CelEvaluationException e) {
+    String m = e.getMessage() == null ? "" : e.getMessage();
+    java.util.regex.Matcher at = AT.matcher(m);
+    String where = "";
+    if (at.lookingAt()) {
+      where = " (at offset " + at.group(1) + ")";
+      m = m.substring(at.end());
+    }
+    String code = String.valueOf(e.getErrorCode());
+    return switch (code) {
+      case "ATTRIBUTE_NOT_FOUND" -> "no such key: " + m + where
+          + "; test it first with 'key' in map, or use map[?'key'].orValue(default)";
+      case "DIVIDE_BY_ZERO" -> "division by zero" + where;
+      default -> m + where;
+    };
+  }
+
+  private static final java.util.regex.Pattern AT =
+      java.util.regex.Pattern.compile("evaluation error at <input>:(\\d+): ");
+
+  private static Optional<Object> resolve(AttributeBag bag, String name) {
+    Object v = bag.get(name);
+    if (v != null) {
+      return Optional.of(v);
+    }
+    return Vocabulary.typeOf(name).map(t -> t.zero());
+  }
+
+  @Override
+  public String toString() {
+    return text;
+  }
+}

@@ -1,0 +1,35 @@
+package io.arbiter.engine.internal;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Lets at most {@code perSecond} messages through each second, so a config that fails on every
+ * call cannot flood the log; the count of what it held back goes out with the next one let through.
+ * Thread-safe, lock-free.
+ */
+public final class LogLimiter {
+  private final int perSecond;
+  private final AtomicLong window = new AtomicLong();
+  private final AtomicLong inWindow = new AtomicLong();
+  private final AtomicLong suppressed = new AtomicLong();
+
+  public LogLimiter(int perSecond) {
+    this.perSecond = perSecond;
+  }
+
+  /**
+   * @return -1 to drop the message, otherwise how many were suppressed before it
+   */
+  public long tryAcquire(long nowMillis) {
+    long second = nowMillis / 1000;
+    long w = window.get();
+    if (w != second && window.compareAndSet(w, second)) {
+      inWindow.set(0);
+    }
+    if (inWindow.incrementAndGet() > perSecond) {
+      suppressed.incrementAndGet();
+      return -1;
+    }
+    return suppressed.getAndSet(0);
+  }
+}

@@ -1,0 +1,35 @@
+package io.arbiter.engine.spi;
+
+import io.arbiter.engine.metrics.Metrics;
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * What the engine lends an adapter's handlers: time, a scheduler for timers and background work, a
+ * logger, the metrics registry, an HTTP client, and the directory relative paths resolve against.
+ * Handlers start no threads of their own and never shut these down.
+ */
+public interface AdapterContext {
+
+  /** The clock to read time from; tests inject a fixed or moving one. */
+  Clock clock();
+
+  /** For refreshes and timers. Tasks must be short or asynchronous: the pool is small. */
+  ScheduledExecutorService scheduler();
+
+  /** A logger named after the handler. */
+  System.Logger logger();
+
+  Metrics metrics();
+
+  /** A shared HTTP client for adapters that fetch over HTTP. */
+  HttpClient httpClient();
+
+  /** The directory of the config file that declared the handler. */
+  Path baseDirectory();
+
+  /** The handler's name in config. */
+  String handlerName();
+}

@@ -1,0 +1,49 @@
+package io.arbiter.engine.spi;
+
+import java.util.Map;
+
+/**
+ * The values of one configured instance for one call, built by the engine from attributes by the
+ * instance's CEL field expressions. Each record belongs to one {@link Template}; handlers switch on
+ * the record type. {@code name} is the instance's name in config.
+ */
+public sealed interface Instance
+    permits Instance.CheckNothing, Instance.ListEntry, Instance.Authorization {
+
+  String name();
+
+  /** Template {@code checknothing}. */
+  record CheckNothing(String name) implements Instance {}
+
+  /** Template {@code listentry}: the value to look up. */
+  record ListEntry(String name, String value) implements Instance {}
+
+  /** Template {@code authorization}: who asks to do what. */
+  record Authorization(String name, Subject subject, Action action) implements Instance {
+    public Authorization {
+      properties(subject.properties());
+      properties(action.properties());
+    }
+
+    private static void properties(Map<String, Object> p) {
+      if (p == null) {
+        throw new NullPointerException("properties");
+      }
+    }
+  }
+
+  /** Who makes the request; empty strings for what the config does not set. */
+  record Subject(String user, String groups, Map<String, Object> properties) {
+    public Subject {
+      properties = Map.copyOf(properties);
+    }
+  }
+
+  /** What the request does; empty strings for what the config does not set. */
+  record Action(
+      String namespace, String service, String method, String path, Map<String, Object> properties) {
+    public Action {
+      properties = Map.copyOf(properties);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+package io.arbiter.engine.testing;
+
+import io.arbiter.engine.spi.Adapter;
+import io.arbiter.engine.spi.AdapterContext;
+import io.arbiter.engine.spi.CheckHandler;
+import io.arbiter.engine.spi.CheckResult;
+import io.arbiter.engine.spi.Code;
+import io.arbiter.engine.spi.Handler;
+import io.arbiter.engine.spi.Instance;
+import io.arbiter.engine.spi.Params;
+import io.arbiter.engine.spi.Template;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A test adapter named {@code fake} whose handlers answer as their params say: {@code behavior:
+ * allow | deny | fail | hang | throw}, with an optional {@code message} and {@code validDuration}.
+ * Each handler records the instances it saw and counts how often it was created and closed.
+ */
+public final class FakeAdapter implements Adapter {
+  public final AtomicInteger created = new AtomicInteger();
+  public final AtomicInteger closed = new AtomicInteger();
+  public final List<Instance> seen = new CopyOnWriteArrayList<>();
+
+  @Override
+  public String name() {
+    return "fake";
+  }
+
+  @Override
+  public Set<Template> templates() {
+    return Set.of(Template.CHECKNOTHING, Template.LISTENTRY, Template.AUTHORIZATION);
+  }
+
+  @Override
+  public Handler create(Params params, AdapterContext context) {
+    String behavior = params.string("behavior", "allow");
+    String message = params.string("message", "fake says no");
+    Duration valid = params.duration("validDuration", CheckResult.DEFAULT_VALID_DURATION);
+    if (!Set.of("allow", "deny", "fail", "hang", "throw").contains(behavior)) {
+      params.error("behavior", "'" + behavior + "' is not allow, deny, fail, hang or throw");
+    }
+    params.validate();
+    created.incrementAndGet();
+    return new CheckHandler() {
+      @Override
+      public CompletionStage<CheckResult> check(Instance instance) {
+        seen.add(instance);
+        return switch (behavior) {
+          case "deny" -> CompletableFuture.completedFuture(
+              CheckResult.deny(Code.PERMISSION_DENIED, message).withValidity(valid, 100));
+          case "fail" -> CompletableFuture.failedFuture(new IllegalStateException("backend down"));
+          case "hang" -> new CompletableFuture<>();
+          case "throw" -> throw new IllegalStateException("handler bug");
+          default -> CompletableFuture.completedFuture(CheckResult.ok().withValidity(valid, 100));
+        };
+      }
+
+      @Override
+      public void close() {
+        closed.incrementAndGet();
+      }
+    };
+  }
+}

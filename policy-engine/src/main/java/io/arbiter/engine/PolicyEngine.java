@@ -5,15 +5,16 @@ import io.arbiter.engine.config.ConfigCompiler;
 import io.arbiter.engine.config.ConfigDocument;
 import io.arbiter.engine.config.ConfigException;
 import io.arbiter.engine.config.ConfigSnapshot;
+import io.arbiter.engine.config.Settings;
 import io.arbiter.engine.internal.CompiledInstance;
 import io.arbiter.engine.internal.CompiledRule;
 import io.arbiter.engine.internal.EvaluationException;
 import io.arbiter.engine.internal.Expression;
-import io.arbiter.engine.internal.LogLimiter;
 import io.arbiter.engine.metrics.BucketHistogram;
 import io.arbiter.engine.spi.CheckResult;
 import io.arbiter.engine.spi.Code;
 import io.arbiter.engine.spi.HeaderValue;
+import io.arbiter.engine.spi.LogLimiter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -154,7 +155,7 @@ public final class PolicyEngine {
     if (snap == null) {
       Evaluation ev = new Evaluation(id, null, start);
       ev.error("no config loaded");
-      ev.parts.add(CompletableFuture.completedFuture(failure(ev, io.arbiter.engine.config.Settings.DEFAULT)));
+      ev.parts.add(CompletableFuture.completedFuture(failure(ev, Settings.DEFAULT)));
       return CompletableFuture.completedFuture(ev.finish());
     }
     Evaluation ev = new Evaluation(id, snap, start);
@@ -207,9 +208,16 @@ public final class PolicyEngine {
           part = part.copy().orTimeout(ev.snapshot.settings().handlerTimeout().toNanos(), TimeUnit.NANOSECONDS);
         }
         String where = "rule '" + rule.name() + "': handler '" + action.handlerName() + "'";
-        ev.parts.add(part.exceptionally(t -> handlerFailed(ev, where, t)));
+        ev.parts.add(part.thenApply(PolicyEngine::requireResult).exceptionally(t -> handlerFailed(ev, where, t)));
       }
     }
+  }
+
+  private static CheckResult requireResult(CheckResult r) {
+    if (r == null) {
+      throw new IllegalStateException("the handler completed without a result");
+    }
+    return r;
   }
 
   private static CheckResult directives(CompiledRule rule, AttributeBag bag) throws EvaluationException {
@@ -255,16 +263,40 @@ public final class PolicyEngine {
     return failure(ev, ev.snapshot.settings());
   }
 
-  private static CheckResult failure(Evaluation ev, io.arbiter.engine.config.Settings settings) {
+  private static CheckResult failure(Evaluation ev, Settings settings) {
+    return failureResult(ev.id, settings);
+  }
+
+  /** The configured failure outcome: an allow, or an UNAVAILABLE denial; never reused. */
+  private static CheckResult failureResult(String decisionId, Settings settings) {
     if (settings.failOpen()) {
       return CheckResult.ok().withValidity(Duration.ZERO, 0);
     }
-    return CheckResult.deny(Code.UNAVAILABLE, "policy evaluation failed (decision " + ev.id + ")",
+    return CheckResult.deny(Code.UNAVAILABLE, "policy evaluation failed (decision " + decisionId + ")",
             settings.failureHttpStatus())
         .withValidity(Duration.ZERO, 0);
   }
 
-  private static String newDecisionId() {
+  /**
+   * The decision for a call a front end could not get decided (its own unexpected error): the
+   * serving config's failure outcome under a new decision id, counted like the engine's own
+   * failures. The caller logs it.
+   */
+  public CheckDecision failureDecision(String error) {
+    ConfigSnapshot snap = snapshot.get();
+    Settings settings = snap == null ? Settings.DEFAULT : snap.settings();
+    String id = newDecisionId();
+    (settings.failOpen() ? failedOpen : failedClosed).inc();
+    CheckResult result = failureResult(id, settings);
+    (result.allowed() ? allowed : denied).inc();
+    return new CheckDecision(id, result, List.of(), snap == null ? "" : snap.version(), List.of(error));
+  }
+
+  /**
+   * A new decision id: 16 lowercase hex digits, random. Front ends use it for answers they give
+   * without the engine (a request over a limit), so every answer has one of the same form.
+   */
+  public static String newDecisionId() {
     long v = ThreadLocalRandom.current().nextLong();
     char[] out = new char[16];
     for (int i = 15; i >= 0; i--) {

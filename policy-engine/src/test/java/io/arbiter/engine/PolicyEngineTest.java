@@ -201,12 +201,12 @@ class PolicyEngineTest {
 
   @Test
   void handlerFailureThrowAndTimeoutEachResolveByFailurePolicy() {
-    for (String behavior : new String[] {"fail", "throw", "hang"}) {
+    for (String behavior : new String[] {"fail", "throw", "hang", "null"}) {
       PolicyEngine engine =
           engine(
               """
               settings: {handlerTimeout: 50ms}
-              handlers: [{name: h, adapter: fake, params: {behavior: %s}}]
+              handlers: [{name: h, adapter: fake, params: {behavior: "%s"}}]
               rules: [{name: r, actions: [{handler: h}]}]
               """.formatted(behavior),
               new FakeAdapter());

@@ -15,13 +15,9 @@ import io.arbiter.engine.spi.HeaderValue;
 import io.arbiter.engine.spi.Params;
 import io.arbiter.engine.spi.ParamsException;
 import io.arbiter.engine.spi.Template;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -141,7 +137,7 @@ public final class ConfigCompiler {
       throw new ConfigException(errors.list);
     }
     return new ConfigSnapshot(
-        version(docs), services.clock().instant(), docs, settings, rules, handlers, instances.size());
+        ConfigDocument.fingerprint(docs), services.clock().instant(), docs, settings, rules, handlers, instances.size());
   }
 
   private static void collect(
@@ -570,18 +566,4 @@ public final class ConfigCompiler {
     return parent == null ? Path.of(".").toAbsolutePath() : parent;
   }
 
-  private static String version(List<ConfigDocument> docs) {
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      for (ConfigDocument d : docs) {
-        sha.update(d.name().getBytes(StandardCharsets.UTF_8));
-        sha.update((byte) 0);
-        sha.update(d.text().getBytes(StandardCharsets.UTF_8));
-        sha.update((byte) 0);
-      }
-      return HexFormat.of().formatHex(sha.digest(), 0, 6);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 }

@@ -66,9 +66,41 @@ public final class Metrics {
         register(name, help, Kind.HISTOGRAM, labels, () -> new BucketHistogram(bounds));
   }
 
-  /** Registers a gauge read at scrape time; a second registration of the same series is ignored. */
-  public void gauge(String name, String help, Supplier<? extends Number> value, String... labels) {
-    register(name, help, Kind.GAUGE, labels, () -> (Gauge<Number>) value::get);
+  /**
+   * Registers a gauge read at scrape time. Several registrations of one series may be open at once
+   * (a config reload builds the new handler before it closes the old one): the series reads the
+   * newest open one, and disappears when the last is closed.
+   *
+   * @return closes this registration; idempotent
+   */
+  public AutoCloseable gauge(
+      String name, String help, Supplier<? extends Number> value, String... labels) {
+    GaugeSeries gauge;
+    synchronized (this) {
+      gauge = (GaugeSeries) register(name, help, Kind.GAUGE, labels, GaugeSeries::new);
+      gauge.sources.add(value);
+    }
+    return () -> {
+      synchronized (this) {
+        if (gauge.sources.remove(value) && gauge.sources.isEmpty()) {
+          series.remove(gauge.key);
+          registry.remove(gauge.key);
+        }
+      }
+    };
+  }
+
+  /** A gauge that reads the newest of its open sources. */
+  private static final class GaugeSeries implements Gauge<Number> {
+    final java.util.List<Supplier<? extends Number>> sources =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    String key;
+
+    @Override
+    public Number getValue() {
+      int n = sources.size();
+      return n == 0 ? Double.NaN : sources.get(n - 1).get();
+    }
   }
 
   /** Removes every series of a family (a config reload drops a rule's counters). */
@@ -95,7 +127,13 @@ public final class Metrics {
     String labelText = labelText(labels);
     String key = key(name, labelText);
     return series
-        .computeIfAbsent(key, k -> new Series(name, labelText, registry.register(k, factory.get())))
+        .computeIfAbsent(key, k -> {
+          Metric m = factory.get();
+          if (m instanceof GaugeSeries g) {
+            g.key = k;
+          }
+          return new Series(name, labelText, registry.register(k, m));
+        })
         .metric;
   }
 

@@ -59,7 +59,7 @@ class ConfigCompilerTest {
     assertThat(errors)
         .contains(
             "test.yaml: handler \"h\": adapter: unknown adapter 'nosuch' (known: [fake])",
-            "test.yaml: handler \"f\": params.behavior: 'explode' is not allow, deny, fail, hang or throw",
+            "test.yaml: handler \"f\": params.behavior: 'explode' is not allow, deny, fail, hang, throw or null",
             "test.yaml: instance \"x\": template: unknown template 'nosuchtemplate' (known: [checknothing, listentry, authorization])",
             "test.yaml: rule \"bad-action\": actions[0].handler: no handler named 'missing'")
         .anySatisfy(e -> assertThat(e).startsWith("test.yaml: handler \"f\": params.colour: unknown setting"))

@@ -40,6 +40,27 @@ class MetricsTest {
   }
 
   @Test
+  void aGaugeReadsItsNewestOpenRegistrationAndGoesWithTheLast() throws Exception {
+    Metrics m = new Metrics();
+    AutoCloseable old = m.gauge("entries", "Entries.", () -> 1, "handler", "h");
+    AutoCloseable replacement = m.gauge("entries", "Entries.", () -> 2, "handler", "h");
+    assertThat(text(m)).contains("entries{handler=\"h\"} 2");
+    old.close();
+    assertThat(text(m)).contains("entries{handler=\"h\"} 2");
+    AutoCloseable rejected = m.gauge("entries", "Entries.", () -> 3, "handler", "h");
+    rejected.close();
+    assertThat(text(m)).contains("entries{handler=\"h\"} 2");
+    replacement.close();
+    assertThat(text(m)).doesNotContain("entries{");
+  }
+
+  private static String text(Metrics m) {
+    StringWriter out = new StringWriter();
+    m.writePrometheus(out);
+    return out.toString();
+  }
+
+  @Test
   void sameSeriesIsSharedAndKindsCannotMix() {
     Metrics m = new Metrics();
     assertThat(m.counter("c_total", "h", "a", "1")).isSameAs(m.counter("c_total", "h", "a", "1"));

@@ -19,7 +19,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A test adapter named {@code fake} whose handlers answer as their params say: {@code behavior:
- * allow | deny | fail | hang | throw}, with an optional {@code message} and {@code validDuration}.
+ * allow | deny | fail | hang | throw | null}, with an optional {@code message}, {@code validDuration} and
+ * {@code delay} (answer that much later, on the context's scheduler). Registered for {@link
+ * java.util.ServiceLoader} in this test-jar, so servers started in tests find it.
  * Each handler records the instances it saw and counts how often it was created and closed.
  */
 public final class FakeAdapter implements Adapter {
@@ -42,8 +44,9 @@ public final class FakeAdapter implements Adapter {
     String behavior = params.string("behavior", "allow");
     String message = params.string("message", "fake says no");
     Duration valid = params.duration("validDuration", CheckResult.DEFAULT_VALID_DURATION);
-    if (!Set.of("allow", "deny", "fail", "hang", "throw").contains(behavior)) {
-      params.error("behavior", "'" + behavior + "' is not allow, deny, fail, hang or throw");
+    Duration delay = params.duration("delay", Duration.ZERO);
+    if (!Set.of("allow", "deny", "fail", "hang", "throw", "null").contains(behavior)) {
+      params.error("behavior", "'" + behavior + "' is not allow, deny, fail, hang, throw or null");
     }
     params.validate();
     created.incrementAndGet();
@@ -51,11 +54,30 @@ public final class FakeAdapter implements Adapter {
       @Override
       public CompletionStage<CheckResult> check(Instance instance) {
         seen.add(instance);
+        CompletionStage<CheckResult> answer = answer(instance);
+        if (delay.isZero()) {
+          return answer;
+        }
+        CompletableFuture<CheckResult> later = new CompletableFuture<>();
+        context.scheduler().schedule(
+            () -> answer.whenComplete((r, t) -> {
+              if (t != null) {
+                later.completeExceptionally(t);
+              } else {
+                later.complete(r);
+              }
+            }),
+            delay.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        return later;
+      }
+
+      private CompletionStage<CheckResult> answer(Instance instance) {
         return switch (behavior) {
           case "deny" -> CompletableFuture.completedFuture(
               CheckResult.deny(Code.PERMISSION_DENIED, message).withValidity(valid, 100));
           case "fail" -> CompletableFuture.failedFuture(new IllegalStateException("backend down"));
           case "hang" -> new CompletableFuture<>();
+          case "null" -> CompletableFuture.completedFuture(null);
           case "throw" -> throw new IllegalStateException("handler bug");
           default -> CompletableFuture.completedFuture(CheckResult.ok().withValidity(valid, 100));
         };

@@ -1,11 +1,12 @@
-package io.arbiter.engine.internal;
+package io.arbiter.engine.spi;
 
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Lets at most {@code perSecond} messages through each second, so a config that fails on every
- * call cannot flood the log; the count of what it held back goes out with the next one let through.
- * Thread-safe, lock-free.
+ * Lets at most {@code perSecond} messages through each second, so a fault met by every call (a
+ * config that fails on every check, a backend that is down) cannot flood the log; the count of what
+ * it held back goes out with the next message let through. For the engine, front ends and
+ * adapters alike. Thread-safe, lock-free.
  */
 public final class LogLimiter {
   private final int perSecond;
@@ -13,7 +14,11 @@ public final class LogLimiter {
   private final AtomicLong inWindow = new AtomicLong();
   private final AtomicLong suppressed = new AtomicLong();
 
+  /** @param perSecond how many messages may pass per wall-clock second; at least 1 */
   public LogLimiter(int perSecond) {
+    if (perSecond < 1) {
+      throw new IllegalArgumentException("perSecond must be at least 1, was " + perSecond);
+    }
     this.perSecond = perSecond;
   }
 

@@ -1,0 +1,93 @@
+package io.arbiter.extauthz;
+
+import com.codahale.metrics.Counter;
+import io.arbiter.engine.CheckDecision;
+import io.arbiter.engine.PolicyEngine;
+import io.arbiter.engine.config.ConfigSnapshot;
+import io.arbiter.engine.config.Settings;
+import io.arbiter.engine.spi.LogLimiter;
+import io.arbiter.extauthz.CheckResponses.Outcome;
+import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * One check from request to response: map (or reject over a limit), decide, answer. Its stage never
+ * completes exceptionally: an unexpected exception anywhere becomes the serving config's failure
+ * outcome (fail-open allows; fail-closed denies with UNAVAILABLE and {@code failureHttpStatus}),
+ * counted in {@code arbiter_extauthz_internal_errors_total} and logged (throttled) with the
+ * decision id it answers with. Thread-safe.
+ */
+final class CheckPipeline {
+  private static final System.Logger LOG = System.getLogger("arbiter.extauthz");
+
+  private final PolicyEngine engine;
+  private final CheckRequestMapper mapper;
+  private final Counter internalErrors;
+  private final LogLimiter logLimiter = new LogLimiter(1);
+
+  CheckPipeline(PolicyEngine engine) {
+    this.engine = engine;
+    this.mapper = new CheckRequestMapper(engine.services().metrics());
+    this.internalErrors =
+        engine.services().metrics().counter(
+            "arbiter_extauthz_internal_errors_total",
+            "Checks the ext_authz front end answered with the failure policy after an unexpected"
+                + " error of its own.");
+  }
+
+  CompletionStage<Outcome> check(CheckRequest request) {
+    try {
+      Optional<ConfigSnapshot> snapshot = engine.current();
+      Settings settings = snapshot.map(ConfigSnapshot::settings).orElse(Settings.DEFAULT);
+      CheckRequestMapper.Mapping mapping = mapper.map(request, settings);
+      if (mapping.rejected()) {
+        CheckRequestMapper.Rejection rejection = mapping.rejection();
+        CheckDecision decision =
+            new CheckDecision(
+                PolicyEngine.newDecisionId(), rejection.toResult(), List.of(),
+                snapshot.map(ConfigSnapshot::version).orElse(""), List.of());
+        return CompletableFuture.completedFuture(
+            new Outcome(decision, CheckResponseMapper.toResponse(decision, rejection.reason())));
+      }
+      return engine.check(mapping.attributes()).handle(this::answer);
+    } catch (RuntimeException e) {
+      return CompletableFuture.completedFuture(failure(e));
+    }
+  }
+
+  private Outcome answer(CheckDecision decision, Throwable error) {
+    if (error != null) {
+      return failure(error);
+    }
+    try {
+      return new Outcome(decision, CheckResponseMapper.toResponse(decision));
+    } catch (RuntimeException e) {
+      return failure(e);
+    }
+  }
+
+  /** The failure outcome for {@code error}, counted and logged. */
+  Outcome failure(Throwable error) {
+    Throwable cause =
+        error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    CheckDecision decision = engine.failureDecision("ext_authz internal error: " + cause);
+    String id = decision.id();
+    boolean open = decision.result().allowed();
+    internalErrors.inc();
+    long suppressed = logLimiter.tryAcquire(System.currentTimeMillis());
+    if (suppressed >= 0) {
+      LOG.log(
+          System.Logger.Level.ERROR,
+          () ->
+              "decision " + id + ": ext_authz check failed, resolved by fail-"
+                  + (open ? "open" : "closed")
+                  + (suppressed > 0 ? " (" + suppressed + " similar messages suppressed)" : ""),
+          cause);
+    }
+    return new Outcome(decision, CheckResponseMapper.toResponse(decision));
+  }
+}

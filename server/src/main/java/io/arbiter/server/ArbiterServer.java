@@ -1,0 +1,235 @@
+package io.arbiter.server;
+
+import io.arbiter.engine.EngineServices;
+import io.arbiter.engine.PolicyEngine;
+import io.arbiter.engine.config.ConfigException;
+import io.arbiter.engine.config.ConfigSnapshot;
+import io.arbiter.extauthz.AuthorizationService;
+import io.arbiter.server.internal.AdminServer;
+import io.arbiter.server.internal.ConfigWatcher;
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A running Arbiter: the engine on its config, one gRPC port (Envoy's ext_authz
+ * {@code Authorization}, {@code grpc.health.v1}, server reflection) and the admin HTTP port.
+ *
+ * <p>{@link #close()} shuts down gracefully: readiness and health turn to not-serving, the gRPC
+ * server stops accepting calls and drains those in flight for up to the drain timeout, then the
+ * rest stops.
+ */
+public final class ArbiterServer implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger("arbiter.server");
+  private static final String AUTHZ_SERVICE = "envoy.service.auth.v3.Authorization";
+
+  /**
+   * How to run.
+   *
+   * @param threads threads that run checks; 0 means one per core (at least 2)
+   * @param readyTimeout how long readiness waits for handlers' first load before it gives up
+   *     waiting and reports ready anyway (a list URL that never answers must not keep Arbiter out
+   *     of service; its checks fail by the failure policy meanwhile)
+   */
+  public record Options(
+      ConfigSource config,
+      String grpcHost,
+      int grpcPort,
+      String adminHost,
+      int adminPort,
+      Duration watchInterval,
+      Duration drainTimeout,
+      Duration readyTimeout,
+      int threads,
+      int maxMessageBytes) {
+
+    public static Options defaults() {
+      return new Options(new ConfigSource.Embedded(), "0.0.0.0", 9191, "127.0.0.1", 9901,
+          Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(30), 0, 4 * 1024 * 1024);
+    }
+
+    public Options withConfig(ConfigSource c) {
+      return new Options(c, grpcHost, grpcPort, adminHost, adminPort, watchInterval, drainTimeout, readyTimeout, threads, maxMessageBytes);
+    }
+
+    public Options withPorts(int grpc, int admin) {
+      return new Options(config, grpcHost, grpc, adminHost, admin, watchInterval, drainTimeout, readyTimeout, threads, maxMessageBytes);
+    }
+
+    public Options withWatchInterval(Duration d) {
+      return new Options(config, grpcHost, grpcPort, adminHost, adminPort, d, drainTimeout, readyTimeout, threads, maxMessageBytes);
+    }
+
+    public Options withHosts(String grpc, String admin) {
+      return new Options(config, grpc, grpcPort, admin, adminPort, watchInterval, drainTimeout, readyTimeout, threads, maxMessageBytes);
+    }
+
+    public Options withDrainTimeout(Duration d) {
+      return new Options(config, grpcHost, grpcPort, adminHost, adminPort, watchInterval, d, readyTimeout, threads, maxMessageBytes);
+    }
+  }
+
+  private final Options options;
+  private final EngineServices services;
+  private final PolicyEngine engine;
+  private final ConfigWatcher watcher;
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final ExecutorService executor;
+  private final Server grpc;
+  private final AdminServer admin;
+  private final CompletableFuture<Void> initialized = new CompletableFuture<>();
+  private volatile boolean draining;
+
+  private ArbiterServer(Options options) throws IOException, ConfigException {
+    this.options = options;
+    this.services = EngineServices.defaults();
+    this.engine = new PolicyEngine(services);
+    this.watcher = new ConfigWatcher(engine, options.config(), services.metrics());
+    ExecutorService ex = null;
+    Server server = null;
+    AdminServer adminServer = null;
+    try {
+      ConfigSnapshot snapshot = watcher.loadInitial();
+      health.setStatus("", ServingStatus.NOT_SERVING);
+      health.setStatus(AUTHZ_SERVICE, ServingStatus.NOT_SERVING);
+      snapshot.initialized()
+          .completeOnTimeout(null, options.readyTimeout().toMillis(), TimeUnit.MILLISECONDS)
+          .thenRun(this::markInitialized);
+      ex = checkExecutor(options.threads());
+      server =
+          NettyServerBuilder.forAddress(new InetSocketAddress(options.grpcHost(), options.grpcPort()))
+              .executor(ex)
+              .maxInboundMessageSize(options.maxMessageBytes())
+              .addService(new AuthorizationService(engine))
+              .addService(health.getHealthService())
+              .addService(ProtoReflectionServiceV1.newInstance())
+              .build()
+              .start();
+      adminServer =
+          new AdminServer(new InetSocketAddress(options.adminHost(), options.adminPort()), engine,
+              services.metrics(), this::notReadyReason);
+      adminServer.start();
+      watcher.start(services.scheduler(), options.watchInterval());
+    } catch (IOException | ConfigException | RuntimeException e) {
+      if (server != null) {
+        server.shutdownNow();
+      }
+      if (adminServer != null) {
+        adminServer.close();
+      }
+      if (ex != null) {
+        ex.shutdownNow();
+      }
+      engine.close();
+      services.close();
+      throw e;
+    }
+    this.executor = ex;
+    this.grpc = server;
+    this.admin = adminServer;
+    LOG.log(System.Logger.Level.INFO, "arbiter listening: grpc {0}:{1,number,#}, admin http://{2}:{3,number,#}",
+        options.grpcHost(), grpcPort(), options.adminHost(), adminPort());
+  }
+
+  /**
+   * Loads the config and starts serving.
+   *
+   * @throws ConfigException if the config is invalid (nothing is left running)
+   * @throws IOException if a port cannot be bound
+   */
+  public static ArbiterServer start(Options options) throws IOException, ConfigException {
+    return new ArbiterServer(options);
+  }
+
+  private static ExecutorService checkExecutor(int threads) {
+    int n = threads > 0 ? threads : Math.max(2, Runtime.getRuntime().availableProcessors());
+    AtomicInteger id = new AtomicInteger();
+    return new ThreadPoolExecutor(n, n, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+      Thread t = new Thread(r, "arbiter-grpc-" + id.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  private void markInitialized() {
+    initialized.complete(null);
+    if (!draining) {
+      health.setStatus("", ServingStatus.SERVING);
+      health.setStatus(AUTHZ_SERVICE, ServingStatus.SERVING);
+    }
+  }
+
+  private Optional<String> notReadyReason() {
+    if (draining) {
+      return Optional.of("shutting down");
+    }
+    if (engine.current().isEmpty()) {
+      return Optional.of("no config loaded");
+    }
+    if (!initialized.isDone()) {
+      return Optional.of("handlers are loading their data");
+    }
+    return Optional.empty();
+  }
+
+  public int grpcPort() {
+    return grpc.getPort();
+  }
+
+  public int adminPort() {
+    return admin.port();
+  }
+
+  public PolicyEngine engine() {
+    return engine;
+  }
+
+  /** Blocks until the gRPC server has terminated. */
+  public void awaitTermination() throws InterruptedException {
+    grpc.awaitTermination();
+  }
+
+  /** Completes when the handlers of the first config finished loading (or the ready timeout passed). */
+  public CompletableFuture<Void> whenReady() {
+    return initialized.copy();
+  }
+
+  @Override
+  public synchronized void close() {
+    if (draining && grpc.isTerminated()) {
+      return;
+    }
+    draining = true;
+    LOG.log(System.Logger.Level.INFO, "shutting down: draining checks in flight for up to {0}", options.drainTimeout());
+    health.enterTerminalState();
+    grpc.shutdown();
+    try {
+      if (!grpc.awaitTermination(options.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.log(System.Logger.Level.WARNING, "drain timeout passed; cancelling the checks still in flight");
+        grpc.shutdownNow();
+        grpc.awaitTermination(1, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      grpc.shutdownNow();
+    }
+    watcher.close();
+    admin.close();
+    executor.shutdown();
+    engine.close();
+    services.close();
+    LOG.log(System.Logger.Level.INFO, "stopped");
+  }
+}

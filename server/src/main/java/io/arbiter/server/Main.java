@@ -1,0 +1,215 @@
+package io.arbiter.server;
+
+import io.arbiter.engine.EngineServices;
+import io.arbiter.engine.PolicyEngine;
+import io.arbiter.engine.config.ConfigError;
+import io.arbiter.engine.config.ConfigException;
+import io.arbiter.engine.config.ConfigSnapshot;
+import io.arbiter.engine.spi.Durations;
+import io.arbiter.server.internal.JsonLogFormatter;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.logging.Level;
+
+/**
+ * The command line: {@code serve}, {@code validate}, {@code check}. Exit codes: 0 success (for
+ * {@code check}: allowed), 1 invalid config (for {@code check}: denied), 2 bad usage or input.
+ */
+public final class Main {
+  static final String USAGE =
+      """
+      usage: arbiter <command> [options]
+
+        serve [--config PATH] [--grpc-port N] [--admin-port N] [--grpc-host H] [--admin-host H]
+              [--watch-interval 2s] [--drain-timeout 10s] [--log-level info]
+            Serve Envoy's ext_authz gRPC API (default port 9191) and the admin HTTP endpoints
+            (/metrics, /healthz, /readyz, /config; default 127.0.0.1:9901). PATH is a YAML file
+            or a directory of them, watched for changes; without it, the embedded default
+            config allows every request and adds x-arbiter-decision: allow.
+
+        validate PATH
+            Print every error of a config and exit 1, or a one-line summary and exit 0.
+
+        check [--config PATH] --request REQUEST.json
+            Decide one Envoy CheckRequest (protobuf JSON; '-' reads stdin) offline and print the
+            CheckResponse and the rules that matched, as JSON. Exit 0 if allowed, 1 if denied.
+
+        default-config
+            Print the embedded default config, to start your own from.
+      """;
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  /** Runs a command; returns the exit code. {@code serve} returns only after shutdown. */
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length == 0 || Set.of("help", "-h", "--help").contains(args[0])) {
+      (args.length == 0 ? err : out).print(USAGE);
+      return args.length == 0 ? 2 : 0;
+    }
+    String command = args[0];
+    Map<String, String> flags = new HashMap<>();
+    List<String> positional = new ArrayList<>();
+    for (int i = 1; i < args.length; i++) {
+      String a = args[i];
+      if (a.startsWith("--")) {
+        String name = a.substring(2);
+        String value;
+        int eq = name.indexOf('=');
+        if (eq >= 0) {
+          value = name.substring(eq + 1);
+          name = name.substring(0, eq);
+        } else if (i + 1 < args.length) {
+          value = args[++i];
+        } else {
+          err.println("arbiter: --" + name + " needs a value");
+          return 2;
+        }
+        flags.put(name, value);
+      } else {
+        positional.add(a);
+      }
+    }
+    try {
+      return switch (command) {
+        case "serve" -> serve(flags, positional, err);
+        case "validate" -> validate(flags, positional, out, err);
+        case "check" -> Check.run(flags, positional, out, err);
+        case "default-config" -> {
+          out.print(ConfigSource.Embedded.text());
+          yield 0;
+        }
+        default -> {
+          err.println("arbiter: unknown command '" + command + "'");
+          err.print(USAGE);
+          yield 2;
+        }
+      };
+    } catch (UsageException e) {
+      err.println("arbiter " + command + ": " + e.getMessage());
+      return 2;
+    }
+  }
+
+  /** A command-line mistake: printed with the command's name, exit code 2. */
+  static final class UsageException extends RuntimeException {
+    UsageException(String message) {
+      super(message);
+    }
+  }
+
+  static void allowOnly(Map<String, String> flags, String... known) {
+    for (String f : flags.keySet()) {
+      if (!List.of(known).contains(f)) {
+        throw new UsageException("unknown option --" + f + " (known: --" + String.join(", --", known) + ")");
+      }
+    }
+  }
+
+  static ConfigSource configSource(String path) {
+    return path == null ? new ConfigSource.Embedded() : new ConfigSource.Files(Path.of(path));
+  }
+
+  private static int port(Map<String, String> flags, String name, int defaultValue) {
+    String v = flags.get(name);
+    if (v == null) {
+      return defaultValue;
+    }
+    try {
+      int p = Integer.parseInt(v);
+      if (p < 0 || p > 65535) {
+        throw new NumberFormatException();
+      }
+      return p;
+    } catch (NumberFormatException e) {
+      throw new UsageException("--" + name + " must be a port number 0..65535, was '" + v + "'");
+    }
+  }
+
+  private static Duration duration(Map<String, String> flags, String name, Duration defaultValue) {
+    String v = flags.get(name);
+    try {
+      return v == null ? defaultValue : Durations.parse(v);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--" + name + ": " + e.getMessage());
+    }
+  }
+
+  private static int serve(Map<String, String> flags, List<String> positional, PrintStream err) {
+    allowOnly(flags, "config", "grpc-port", "admin-port", "grpc-host", "admin-host",
+        "watch-interval", "drain-timeout", "log-level");
+    if (!positional.isEmpty()) {
+      throw new UsageException("unexpected argument '" + positional.get(0) + "' (use --config PATH)");
+    }
+    Level level =
+        switch (flags.getOrDefault("log-level", "info").toLowerCase(java.util.Locale.ROOT)) {
+          case "debug" -> Level.FINE;
+          case "info" -> Level.INFO;
+          case "warn", "warning" -> Level.WARNING;
+          case "error" -> Level.SEVERE;
+          default -> throw new UsageException("--log-level must be debug, info, warn or error");
+        };
+    JsonLogFormatter.install(level);
+    ArbiterServer.Options defaults = ArbiterServer.Options.defaults();
+    ArbiterServer.Options options =
+        defaults
+            .withConfig(configSource(flags.get("config")))
+            .withPorts(port(flags, "grpc-port", defaults.grpcPort()), port(flags, "admin-port", defaults.adminPort()))
+            .withHosts(flags.getOrDefault("grpc-host", defaults.grpcHost()), flags.getOrDefault("admin-host", defaults.adminHost()))
+            .withWatchInterval(duration(flags, "watch-interval", defaults.watchInterval()))
+            .withDrainTimeout(duration(flags, "drain-timeout", defaults.drainTimeout()));
+    ArbiterServer server;
+    try {
+      server = ArbiterServer.start(options);
+    } catch (ConfigException e) {
+      err.println("arbiter serve: the config " + options.config() + " is invalid:");
+      printErrors(e, err);
+      return 1;
+    } catch (java.io.IOException e) {
+      err.println("arbiter serve: cannot listen: " + e.getMessage());
+      return 2;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "arbiter-shutdown"));
+    try {
+      server.awaitTermination();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  private static int validate(
+      Map<String, String> flags, List<String> positional, PrintStream out, PrintStream err) {
+    allowOnly(flags);
+    if (positional.size() != 1) {
+      throw new UsageException("needs exactly one config file or directory");
+    }
+    JsonLogFormatter.install(Level.WARNING);
+    try (EngineServices services = EngineServices.defaults()) {
+      PolicyEngine engine = new PolicyEngine(services);
+      ConfigSnapshot s = engine.compile(new ConfigSource.Files(Path.of(positional.get(0))).read());
+      out.println("ok: " + s.summary());
+      engine.discard(s);
+      return 0;
+    } catch (ConfigException e) {
+      printErrors(e, out);
+      return 1;
+    }
+  }
+
+  static void printErrors(ConfigException e, PrintStream out) {
+    for (ConfigError error : e.errors()) {
+      out.println(error);
+    }
+    out.println(e.errors().size() + (e.errors().size() == 1 ? " error" : " errors"));
+  }
+}

@@ -212,7 +212,8 @@ public final class ArbiterServer implements AutoCloseable {
       return;
     }
     draining = true;
-    LOG.log(System.Logger.Level.INFO, "shutting down: draining checks in flight for up to {0}", options.drainTimeout());
+    LOG.log(System.Logger.Level.INFO, "shutting down: draining checks in flight for up to {0}",
+        io.arbiter.engine.spi.Durations.format(options.drainTimeout()));
     health.enterTerminalState();
     grpc.shutdown();
     try {

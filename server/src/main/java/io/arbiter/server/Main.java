@@ -7,6 +7,7 @@ import io.arbiter.engine.config.ConfigException;
 import io.arbiter.engine.config.ConfigSnapshot;
 import io.arbiter.engine.spi.Durations;
 import io.arbiter.server.internal.JsonLogFormatter;
+import io.arbiter.server.internal.ShutdownSafeLogManager;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -47,6 +48,7 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    System.setProperty("java.util.logging.manager", ShutdownSafeLogManager.class.getName());
     System.exit(run(args, System.out, System.err));
   }
 

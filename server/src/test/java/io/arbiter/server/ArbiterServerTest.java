@@ -262,6 +262,25 @@ class ArbiterServerTest {
   }
 
   @Test
+  void malformedProtobufGetsAnErrorAndTheServerKeepsServing() throws Exception {
+    start(new ConfigSource.Embedded());
+    io.grpc.MethodDescriptor.Marshaller<byte[]> bytes = new io.grpc.MethodDescriptor.Marshaller<>() {
+      public java.io.InputStream stream(byte[] value) { return new java.io.ByteArrayInputStream(value); }
+      public byte[] parse(java.io.InputStream in) {
+        try { return in.readAllBytes(); } catch (java.io.IOException e) { throw new RuntimeException(e); }
+      }
+    };
+    var raw = AuthorizationGrpc.getCheckMethod().toBuilder(bytes, bytes).build();
+    byte[] garbage = {(byte) 0x0a, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f, 0x01};
+    assertThatThrownBy(() -> io.grpc.stub.ClientCalls.blockingUnaryCall(
+            channel, raw, io.grpc.CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS), garbage))
+        .isInstanceOfSatisfying(StatusRuntimeException.class,
+            // grpc-java answers a request it cannot parse with UNKNOWN; Envoy then applies failure_mode_allow
+            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNKNOWN));
+    assertThat(check(request("10.0.0.1", "/", Map.of())).getStatus().getCode()).isEqualTo(0);
+  }
+
+  @Test
   void refusesToStartOnAnInvalidConfigAndLeavesNothingRunning() throws Exception {
     Path file = write("rules: [{name: r, match: \"nope\"}]\n");
     assertThatThrownBy(() -> ArbiterServer.start(ArbiterServer.Options.defaults()

@@ -6,7 +6,6 @@ import java.time.Instant;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
 import java.util.logging.Level;
-import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.logging.StreamHandler;
@@ -52,8 +51,11 @@ public final class JsonLogFormatter extends Formatter {
    * only from WARNING up.
    */
   public static void install(Level level) {
-    LogManager.getLogManager().reset();
     Logger root = Logger.getLogger("");
+    for (Handler old : root.getHandlers()) {
+      root.removeHandler(old);
+      old.close();
+    }
     Handler h =
         new StreamHandler(System.err, new JsonLogFormatter()) {
           @Override

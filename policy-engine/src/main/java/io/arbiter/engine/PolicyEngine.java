@@ -10,6 +10,7 @@ import io.arbiter.engine.internal.CompiledInstance;
 import io.arbiter.engine.internal.CompiledRule;
 import io.arbiter.engine.internal.EvaluationException;
 import io.arbiter.engine.internal.Expression;
+import io.arbiter.engine.internal.RuleIndex;
 import io.arbiter.engine.metrics.BucketHistogram;
 import io.arbiter.engine.spi.CheckResult;
 import io.arbiter.engine.spi.Code;
@@ -34,7 +35,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The policy engine: holds the serving {@link ConfigSnapshot} and decides checks against it.
  *
- * <p>A check evaluates every rule's match; each matching rule contributes its own allow/deny
+ * <p>A check evaluates the match of every rule that can match (a {@link RuleIndex} skips rules
+ * whose match an attribute's value already rules out); each matching rule contributes its own allow/deny
  * condition, its header directives and its actions' handler results, which combine into the most
  * restrictive result ({@link CheckResult#combine}). An expression that fails at run time, a handler
  * that fails, and a handler that misses {@code settings.handlerTimeout} each contribute the
@@ -159,8 +161,21 @@ public final class PolicyEngine {
       return CompletableFuture.completedFuture(ev.finish());
     }
     Evaluation ev = new Evaluation(id, snap, start);
-    for (CompiledRule rule : snap.rules()) {
-      evaluate(rule, bag, ev);
+    List<CompiledRule> rules = snap.rules();
+    RuleIndex index = snap.ruleIndex();
+    if (index == null) {
+      for (CompiledRule rule : rules) {
+        evaluate(rule, bag, ev);
+      }
+    } else {
+      long[] candidates = index.candidates(bag);
+      for (int w = 0; w < candidates.length; w++) {
+        long bits = candidates[w];
+        while (bits != 0) {
+          evaluate(rules.get((w << 6) + Long.numberOfTrailingZeros(bits)), bag, ev);
+          bits &= bits - 1;
+        }
+      }
     }
     if (ev.allDone()) {
       return CompletableFuture.completedFuture(ev.finish());

@@ -6,6 +6,7 @@ import io.arbiter.engine.internal.CompiledInstance;
 import io.arbiter.engine.internal.CompiledRule;
 import io.arbiter.engine.internal.Expression;
 import io.arbiter.engine.internal.HandlerContext;
+import io.arbiter.engine.internal.RuleIndex;
 import io.arbiter.engine.spi.Adapter;
 import io.arbiter.engine.spi.CheckHandler;
 import io.arbiter.engine.spi.CheckResult;
@@ -137,7 +138,8 @@ public final class ConfigCompiler {
       throw new ConfigException(errors.list);
     }
     return new ConfigSnapshot(
-        ConfigDocument.fingerprint(docs), services.clock().instant(), docs, settings, rules, handlers, instances.size());
+        ConfigDocument.fingerprint(docs), services.clock().instant(), docs, settings, rules, handlers,
+        instances.size(), RuleIndex.build(rules));
   }
 
   private static void collect(

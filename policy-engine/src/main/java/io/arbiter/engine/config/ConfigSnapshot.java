@@ -1,6 +1,7 @@
 package io.arbiter.engine.config;
 
 import io.arbiter.engine.internal.CompiledRule;
+import io.arbiter.engine.internal.RuleIndex;
 import io.arbiter.engine.spi.Handler;
 import java.time.Instant;
 import java.util.List;
@@ -16,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
  * @param documents the files it was built from
  * @param handlers the live handlers by name
  * @param instanceCount how many instances the config declares
+ * @param ruleIndex picks the rules a call can match; null when every rule must be evaluated
  */
 public record ConfigSnapshot(
     String version,
@@ -24,7 +26,8 @@ public record ConfigSnapshot(
     Settings settings,
     List<CompiledRule> rules,
     Map<String, HandlerEntry> handlers,
-    int instanceCount) {
+    int instanceCount,
+    RuleIndex ruleIndex) {
 
   /** A live handler with what it was built from, so the next snapshot can reuse it. */
   public record HandlerEntry(String name, String adapter, Map<String, Object> params, String baseDir, Handler handler) {

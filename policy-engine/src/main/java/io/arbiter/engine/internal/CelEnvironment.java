@@ -187,7 +187,7 @@ public final class CelEnvironment {
                       + ast.getResultType().name())));
     }
     try {
-      return new Expression(text, runtime.createProgram(ast));
+      return new Expression(text, runtime.createProgram(ast), ast);
     } catch (CelEvaluationException e) {
       throw new CompileException(List.of(new Problem(0, e.getMessage())));
     }

@@ -13,17 +13,24 @@ import java.util.Optional;
 public final class Expression {
   private final String text;
   private final CelRuntime.Program program;
+  private final dev.cel.common.CelAbstractSyntaxTree ast;
   private final Boolean constant;
 
-  Expression(String text, CelRuntime.Program program) {
+  Expression(String text, CelRuntime.Program program, dev.cel.common.CelAbstractSyntaxTree ast) {
     this.text = text;
     this.program = program;
+    this.ast = ast;
     String t = text.trim();
     this.constant = t.equals("true") ? Boolean.TRUE : t.equals("false") ? Boolean.FALSE : null;
   }
 
   public String text() {
     return text;
+  }
+
+  /** The checked syntax tree, for analysis (rule indexing). */
+  dev.cel.common.CelAbstractSyntaxTree ast() {
+    return ast;
   }
 
   /**

@@ -23,7 +23,7 @@ public final class ArbiterProcess implements AutoCloseable {
   private final Path log;
   public final int grpcPort;
   public final int adminPort;
-  /** Allocated for the HTTP-mode check port; not yet passed to the process. */
+  /** The HTTP-mode check port (on all interfaces, the default {@code --http-host}). */
   public final int httpPort;
 
   private ArbiterProcess(Process process, Path log, int grpcPort, int adminPort, int httpPort) {
@@ -64,7 +64,7 @@ public final class ArbiterProcess implements AutoCloseable {
     List<String> cmd = new ArrayList<>(List.of(
         javaBin(), "-Xmx256m", "-jar", jar().toString(), "serve",
         "--grpc-host", "127.0.0.1", "--grpc-port", String.valueOf(grpc),
-        "--admin-port", String.valueOf(admin)));
+        "--admin-port", String.valueOf(admin), "--http-port", String.valueOf(http)));
     if (config != null) {
       cmd.addAll(List.of("--config", config.toString()));
     }

@@ -5,8 +5,10 @@ import io.arbiter.engine.PolicyEngine;
 import io.arbiter.engine.config.ConfigException;
 import io.arbiter.engine.config.ConfigSnapshot;
 import io.arbiter.extauthz.AuthorizationService;
+import io.arbiter.extauthz.HttpCheckService;
 import io.arbiter.server.internal.AdminServer;
 import io.arbiter.server.internal.ConfigWatcher;
+import io.arbiter.server.internal.HttpCheckServer;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -25,20 +27,31 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A running Arbiter: the engine on its config, one gRPC port (Envoy's ext_authz
- * {@code Authorization}, {@code grpc.health.v1}, server reflection) and the admin HTTP port.
+ * {@code Authorization}, {@code grpc.health.v1}, server reflection), the HTTP-mode check port
+ * (Envoy's {@code http_service}, nginx's {@code auth_request}) unless turned off, and the admin
+ * HTTP port.
  *
  * <p>{@link #close()} shuts down gracefully: readiness and health turn to not-serving, the gRPC
- * server stops accepting calls and drains those in flight for up to the drain timeout, then the
- * rest stops.
+ * server and the HTTP check listener stop taking checks and drain those in flight for up to the
+ * drain timeout, then the rest stops.
  */
 public final class ArbiterServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("arbiter.server");
   private static final String AUTHZ_SERVICE = "envoy.service.auth.v3.Authorization";
 
+  /** The HTTP check port {@code serve} uses unless told otherwise. */
+  public static final int DEFAULT_HTTP_PORT = 9192;
+
   /**
    * How to run.
    *
-   * @param threads threads that run checks; 0 means one per core (at least 2)
+   * @param httpPort the HTTP-mode check port; 0 picks a free one, -1 (the default here; {@code
+   *     serve}'s is {@value #DEFAULT_HTTP_PORT}) turns the listener off
+   * @param httpPathPrefix the path checks arrive under, like Envoy's {@code path_prefix}; other
+   *     paths get 404
+   * @param threads threads that run checks, for gRPC and again for HTTP; 0 means one per core (at
+   *     least 2)
+   * @param maxMessageBytes the largest gRPC message and HTTP check body the transports accept
    * @param readyTimeout how long readiness waits for handlers' first load before it gives up
    *     waiting and reports ready anyway (a list URL that never answers must not keep Arbiter out
    *     of service; its checks fail by the failure policy meanwhile)
@@ -49,6 +62,9 @@ public final class ArbiterServer implements AutoCloseable {
       int grpcPort,
       String adminHost,
       int adminPort,
+      String httpHost,
+      int httpPort,
+      String httpPathPrefix,
       Duration watchInterval,
       Duration drainTimeout,
       Duration readyTimeout,
@@ -57,27 +73,32 @@ public final class ArbiterServer implements AutoCloseable {
 
     public static Options defaults() {
       return new Options(new ConfigSource.Embedded(), "0.0.0.0", 9191, "127.0.0.1", 9901,
-          Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(30), 0, 4 * 1024 * 1024);
+          "0.0.0.0", -1, "/check", Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(30), 0, 4 * 1024 * 1024);
     }
 
     public Options withConfig(ConfigSource c) {
-      return new Options(c, grpcHost, grpcPort, adminHost, adminPort, watchInterval, drainTimeout, readyTimeout, threads, maxMessageBytes);
+      return new Options(c, grpcHost, grpcPort, adminHost, adminPort, httpHost, httpPort, httpPathPrefix, watchInterval, drainTimeout, readyTimeout, threads, maxMessageBytes);
     }
 
     public Options withPorts(int grpc, int admin) {
-      return new Options(config, grpcHost, grpc, adminHost, admin, watchInterval, drainTimeout, readyTimeout, threads, maxMessageBytes);
+      return new Options(config, grpcHost, grpc, adminHost, admin, httpHost, httpPort, httpPathPrefix, watchInterval, drainTimeout, readyTimeout, threads, maxMessageBytes);
     }
 
     public Options withWatchInterval(Duration d) {
-      return new Options(config, grpcHost, grpcPort, adminHost, adminPort, d, drainTimeout, readyTimeout, threads, maxMessageBytes);
+      return new Options(config, grpcHost, grpcPort, adminHost, adminPort, httpHost, httpPort, httpPathPrefix, d, drainTimeout, readyTimeout, threads, maxMessageBytes);
     }
 
     public Options withHosts(String grpc, String admin) {
-      return new Options(config, grpc, grpcPort, admin, adminPort, watchInterval, drainTimeout, readyTimeout, threads, maxMessageBytes);
+      return new Options(config, grpc, grpcPort, admin, adminPort, httpHost, httpPort, httpPathPrefix, watchInterval, drainTimeout, readyTimeout, threads, maxMessageBytes);
+    }
+
+    /** The HTTP check listener's host, port (-1: off) and path prefix. */
+    public Options withHttp(String host, int port, String pathPrefix) {
+      return new Options(config, grpcHost, grpcPort, adminHost, adminPort, host, port, pathPrefix, watchInterval, drainTimeout, readyTimeout, threads, maxMessageBytes);
     }
 
     public Options withDrainTimeout(Duration d) {
-      return new Options(config, grpcHost, grpcPort, adminHost, adminPort, watchInterval, d, readyTimeout, threads, maxMessageBytes);
+      return new Options(config, grpcHost, grpcPort, adminHost, adminPort, httpHost, httpPort, httpPathPrefix, watchInterval, d, readyTimeout, threads, maxMessageBytes);
     }
   }
 
@@ -88,6 +109,7 @@ public final class ArbiterServer implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
   private final ExecutorService executor;
   private final Server grpc;
+  private final HttpCheckServer http;
   private final AdminServer admin;
   private final CompletableFuture<Void> initialized = new CompletableFuture<>();
   private volatile boolean draining;
@@ -99,6 +121,7 @@ public final class ArbiterServer implements AutoCloseable {
     this.watcher = new ConfigWatcher(engine, options.config(), services.metrics());
     ExecutorService ex = null;
     Server server = null;
+    HttpCheckServer httpServer = null;
     AdminServer adminServer = null;
     try {
       ConfigSnapshot snapshot = watcher.loadInitial();
@@ -117,6 +140,13 @@ public final class ArbiterServer implements AutoCloseable {
               .addService(ProtoReflectionServiceV1.newInstance())
               .build()
               .start();
+      if (options.httpPort() >= 0) {
+        httpServer =
+            new HttpCheckServer(new InetSocketAddress(options.httpHost(), options.httpPort()),
+                options.httpPathPrefix(), new HttpCheckService(engine), options.threads(),
+                options.maxMessageBytes());
+        httpServer.start();
+      }
       adminServer =
           new AdminServer(new InetSocketAddress(options.adminHost(), options.adminPort()), engine,
               services.metrics(), this::notReadyReason);
@@ -125,6 +155,9 @@ public final class ArbiterServer implements AutoCloseable {
     } catch (IOException | ConfigException | RuntimeException e) {
       if (server != null) {
         server.shutdownNow();
+      }
+      if (httpServer != null) {
+        httpServer.close();
       }
       if (adminServer != null) {
         adminServer.close();
@@ -138,9 +171,12 @@ public final class ArbiterServer implements AutoCloseable {
     }
     this.executor = ex;
     this.grpc = server;
+    this.http = httpServer;
     this.admin = adminServer;
-    LOG.log(System.Logger.Level.INFO, "arbiter listening: grpc {0}:{1,number,#}, admin http://{2}:{3,number,#}",
-        options.grpcHost(), grpcPort(), options.adminHost(), adminPort());
+    LOG.log(System.Logger.Level.INFO, "arbiter listening: grpc {0}:{1,number,#}, http checks {2}, admin http://{3}:{4,number,#}",
+        options.grpcHost(), grpcPort(),
+        http == null ? "off" : "http://" + options.httpHost() + ":" + http.port() + http.prefix() + "/",
+        options.adminHost(), adminPort());
   }
 
   /**
@@ -188,6 +224,11 @@ public final class ArbiterServer implements AutoCloseable {
     return grpc.getPort();
   }
 
+  /** The HTTP check port; -1 when the listener is off. */
+  public int httpPort() {
+    return http == null ? -1 : http.port();
+  }
+
   public int adminPort() {
     return admin.port();
   }
@@ -215,9 +256,13 @@ public final class ArbiterServer implements AutoCloseable {
     LOG.log(System.Logger.Level.INFO, "shutting down: draining checks in flight for up to {0}",
         io.arbiter.engine.spi.Durations.format(options.drainTimeout()));
     health.enterTerminalState();
+    long deadline = System.nanoTime() + options.drainTimeout().toNanos();
     grpc.shutdown();
+    if (http != null) {
+      http.close(options.drainTimeout()); // gRPC drains meanwhile
+    }
     try {
-      if (!grpc.awaitTermination(options.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+      if (!grpc.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
         LOG.log(System.Logger.Level.WARNING, "drain timeout passed; cancelling the checks still in flight");
         grpc.shutdownNow();
         grpc.awaitTermination(1, TimeUnit.SECONDS);

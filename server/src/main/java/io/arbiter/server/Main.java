@@ -6,6 +6,7 @@ import io.arbiter.engine.config.ConfigError;
 import io.arbiter.engine.config.ConfigException;
 import io.arbiter.engine.config.ConfigSnapshot;
 import io.arbiter.engine.spi.Durations;
+import io.arbiter.server.internal.HttpCheckServer;
 import io.arbiter.server.internal.JsonLogFormatter;
 import io.arbiter.server.internal.ShutdownSafeLogManager;
 import java.io.PrintStream;
@@ -28,11 +29,14 @@ public final class Main {
       usage: arbiter <command> [options]
 
         serve [--config PATH] [--grpc-port N] [--admin-port N] [--grpc-host H] [--admin-host H]
+              [--http-port N] [--http-host H] [--http-path-prefix /check]
               [--watch-interval 2s] [--drain-timeout 10s] [--log-level info]
-            Serve Envoy's ext_authz gRPC API (default port 9191) and the admin HTTP endpoints
-            (/metrics, /healthz, /readyz, /config; default 127.0.0.1:9901). PATH is a YAML file
-            or a directory of them, watched for changes; without it, the embedded default
-            config allows every request and adds x-arbiter-decision: allow.
+            Serve Envoy's ext_authz gRPC API (default port 9191), its HTTP mode and nginx's
+            auth_request (checks under /check/ on port 9192, 0.0.0.0; --http-port -1 turns it
+            off) and the admin HTTP endpoints (/metrics, /healthz, /readyz, /config; default
+            127.0.0.1:9901). PATH is a YAML file or a directory of them, watched for changes;
+            without it, the embedded default config allows every request and adds
+            x-arbiter-decision: allow.
 
         validate PATH
             Print every error of a config and exit 1, or a one-line summary and exit 0.
@@ -49,7 +53,21 @@ public final class Main {
 
   public static void main(String[] args) {
     System.setProperty("java.util.logging.manager", ShutdownSafeLogManager.class.getName());
+    // The JDK HTTP server drops a request with more than 200 header lines (or 380 KiB of them)
+    // without an answer, below the config's default check limits (maxHeaders 512, maxHeaderBytes
+    // 256 KiB): raise its bounds so those limits decide, as they do below gRPC's 4 MiB.
+    setIfAbsent("sun.net.httpserver.maxReqHeaders", "16384");
+    setIfAbsent("sun.net.httpserver.maxReqHeaderSize", String.valueOf(4 * 1024 * 1024));
+    // Without TCP_NODELAY, a denial's body, written after its headers, waits for the peer's
+    // delayed ACK (~40 ms) on a kept-alive connection.
+    setIfAbsent("sun.net.httpserver.nodelay", "true");
     System.exit(run(args, System.out, System.err));
+  }
+
+  private static void setIfAbsent(String property, String value) {
+    if (System.getProperty(property) == null) {
+      System.setProperty(property, value);
+    }
   }
 
   /** Runs a command; returns the exit code. {@code serve} returns only after shutdown. */
@@ -137,6 +155,27 @@ public final class Main {
     }
   }
 
+  /** The HTTP check port: a port number, or -1 for off. */
+  private static int httpPort(Map<String, String> flags) {
+    if ("-1".equals(flags.get("http-port"))) {
+      return -1;
+    }
+    try {
+      return port(flags, "http-port", ArbiterServer.DEFAULT_HTTP_PORT);
+    } catch (UsageException e) {
+      throw new UsageException(e.getMessage() + ", or -1 for off");
+    }
+  }
+
+  private static String pathPrefix(Map<String, String> flags, String defaultValue) {
+    String v = flags.getOrDefault("http-path-prefix", defaultValue);
+    try {
+      return HttpCheckServer.normalizePrefix(v);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException("--http-path-prefix: " + e.getMessage());
+    }
+  }
+
   private static Duration duration(Map<String, String> flags, String name, Duration defaultValue) {
     String v = flags.get(name);
     try {
@@ -148,7 +187,7 @@ public final class Main {
 
   private static int serve(Map<String, String> flags, List<String> positional, PrintStream err) {
     allowOnly(flags, "config", "grpc-port", "admin-port", "grpc-host", "admin-host",
-        "watch-interval", "drain-timeout", "log-level");
+        "http-port", "http-host", "http-path-prefix", "watch-interval", "drain-timeout", "log-level");
     if (!positional.isEmpty()) {
       throw new UsageException("unexpected argument '" + positional.get(0) + "' (use --config PATH)");
     }
@@ -167,6 +206,7 @@ public final class Main {
             .withConfig(configSource(flags.get("config")))
             .withPorts(port(flags, "grpc-port", defaults.grpcPort()), port(flags, "admin-port", defaults.adminPort()))
             .withHosts(flags.getOrDefault("grpc-host", defaults.grpcHost()), flags.getOrDefault("admin-host", defaults.adminHost()))
+            .withHttp(flags.getOrDefault("http-host", defaults.httpHost()), httpPort(flags), pathPrefix(flags, defaults.httpPathPrefix()))
             .withWatchInterval(duration(flags, "watch-interval", defaults.watchInterval()))
             .withDrainTimeout(duration(flags, "drain-timeout", defaults.drainTimeout()));
     ArbiterServer server;

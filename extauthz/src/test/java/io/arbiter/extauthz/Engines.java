@@ -39,7 +39,7 @@ final class Engines {
     Settings d = Settings.DEFAULT;
     return new Settings(
         d.failOpen(), d.failureHttpStatus(), Duration.ofMillis(100), d.celMaxIterations(),
-        maxHeaders, maxHeaderBytes, maxBodyBytes, overLimitStatus);
+        maxHeaders, maxHeaderBytes, maxBodyBytes, overLimitStatus, d.reportTimeout());
   }
 
   static long counter(Metrics metrics, String name, String... labels) {

@@ -11,11 +11,16 @@ import io.arbiter.engine.internal.CompiledRule;
 import io.arbiter.engine.internal.EvaluationException;
 import io.arbiter.engine.internal.Expression;
 import io.arbiter.engine.internal.RuleIndex;
+import io.arbiter.engine.internal.QuotaDispatcher;
+import io.arbiter.engine.internal.ReportDispatcher;
+import io.arbiter.engine.internal.RuleSet;
 import io.arbiter.engine.metrics.BucketHistogram;
 import io.arbiter.engine.spi.CheckResult;
 import io.arbiter.engine.spi.Code;
 import io.arbiter.engine.spi.HeaderValue;
 import io.arbiter.engine.spi.LogLimiter;
+import io.arbiter.engine.spi.QuotaRequest;
+import io.arbiter.engine.spi.QuotaResult;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -65,6 +70,8 @@ public final class PolicyEngine {
   private final Counter handlerErrors;
   private final Counter handlerTimeouts;
   private final BucketHistogram latency;
+  private final ReportDispatcher reports;
+  private final QuotaDispatcher quotas;
 
   public PolicyEngine(EngineServices services) {
     this.services = services;
@@ -89,6 +96,36 @@ public final class PolicyEngine {
             "arbiter_check_duration_seconds",
             "Time the engine took to decide a check, including handler calls.",
             LATENCY_BUCKETS);
+    reports = new ReportDispatcher(m, services.clock());
+    quotas = new QuotaDispatcher(m, services.clock());
+  }
+
+  /**
+   * Dispatches a batch of reports (access-log entries) to the report handlers of the rules they
+   * match, one batch per handler. Never completes exceptionally; with no config, reports nothing.
+   */
+  public CompletionStage<ReportOutcome> report(List<AttributeBag> bags) {
+    ConfigSnapshot snap = snapshot.get();
+    if (snap == null) {
+      return CompletableFuture.completedFuture(new ReportOutcome(bags.size(), 0, 0, 0));
+    }
+    return reports.dispatch(snap, bags);
+  }
+
+  /**
+   * Decides one quota call (one rate-limit descriptor): allocates {@code request} from every quota
+   * instance of every matching quota rule. Never completes exceptionally; with no config the
+   * failure policy decides (fail-closed: over the limit).
+   */
+  public CompletionStage<QuotaDecision> quota(AttributeBag bag, QuotaRequest request) {
+    ConfigSnapshot snap = snapshot.get();
+    String id = newDecisionId();
+    if (snap == null) {
+      return CompletableFuture.completedFuture(new QuotaDecision(id,
+          List.of(new QuotaDecision.Outcome("", "", "", new QuotaResult(0, 0, 0, Duration.ZERO, Duration.ZERO), false)),
+          List.of(), "", List.of("no config loaded")));
+    }
+    return quotas.dispatch(snap, id, bag, request);
   }
 
   public EngineServices services() {
@@ -161,8 +198,9 @@ public final class PolicyEngine {
       return CompletableFuture.completedFuture(ev.finish());
     }
     Evaluation ev = new Evaluation(id, snap, start);
-    List<CompiledRule> rules = snap.rules();
-    RuleIndex index = snap.ruleIndex();
+    RuleSet checks = snap.checks();
+    RuleIndex index = checks.index();
+    List<CompiledRule> rules = checks.rules();
     if (index == null) {
       for (CompiledRule rule : rules) {
         evaluate(rule, bag, ev);
@@ -195,6 +233,7 @@ public final class PolicyEngine {
     }
     rule.matches().inc();
     ev.matched.add(rule.name());
+    int firstPart = ev.parts.size();
     try {
       if (rule.allow() != null && !rule.allow().evalBool(bag)) {
         ev.parts.add(CompletableFuture.completedFuture(rule.denial()));
@@ -209,23 +248,79 @@ public final class PolicyEngine {
       expressionFailed(ev, rule, "condition or directive", e);
     }
     for (CompiledRule.Action action : rule.actions()) {
-      for (CompiledInstance instance : action.instances()) {
+      String where = "rule '" + rule.name() + "': handler '" + action.handlerName() + "'";
+      for (CompiledInstance instance : action.checks()) {
         CompletableFuture<CheckResult> part;
         try {
-          part = action.handler().check(instance.build(bag)).toCompletableFuture();
+          part = action.checkHandler().check(instance.build(bag)).toCompletableFuture();
         } catch (EvaluationException e) {
           expressionFailed(ev, rule, "instance '" + instance.name() + "'", e);
           continue;
         } catch (RuntimeException e) {
           part = CompletableFuture.failedFuture(e);
         }
-        if (!part.isDone()) {
-          part = part.copy().orTimeout(ev.snapshot.settings().handlerTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        ev.parts.add(withDeadline(part, ev).thenApply(PolicyEngine::requireResult)
+            .exceptionally(t -> handlerFailed(ev, where, t)));
+      }
+      for (CompiledInstance.Quota quota : action.quotas()) {
+        CompletableFuture<QuotaResult> allocation;
+        try {
+          allocation = action.quotaHandler().allocate(quota.build(bag), CHECK_QUOTA).toCompletableFuture();
+        } catch (EvaluationException e) {
+          expressionFailed(ev, rule, "instance '" + quota.name() + "'", e);
+          continue;
+        } catch (RuntimeException e) {
+          allocation = CompletableFuture.failedFuture(e);
         }
-        String where = "rule '" + rule.name() + "': handler '" + action.handlerName() + "'";
-        ev.parts.add(part.thenApply(PolicyEngine::requireResult).exceptionally(t -> handlerFailed(ev, where, t)));
+        ev.parts.add(withDeadline(allocation, ev).thenApply(r -> quotaResult(quota.name(), r))
+            .exceptionally(t -> handlerFailed(ev, where, t)));
       }
     }
+    if (rule.shadow()) {
+      for (int i = firstPart; i < ev.parts.size(); i++) {
+        ev.parts.set(i, ev.parts.get(i).thenApply(r -> {
+          if (r.allowed()) {
+            return r;
+          }
+          rule.shadowDenials().inc();
+          return CheckResult.ok().withValidity(r.validDuration(), r.validUseCount());
+        }));
+      }
+    }
+  }
+
+  private static final QuotaRequest CHECK_QUOTA = QuotaRequest.of(1);
+
+  private static <T> CompletableFuture<T> withDeadline(CompletableFuture<T> part, Evaluation ev) {
+    if (part.isDone()) {
+      return part;
+    }
+    return part.copy().orTimeout(ev.snapshot.settings().handlerTimeout().toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * A check's view of a quota allocation: over the limit denies with RESOURCE_EXHAUSTED (HTTP 429)
+   * and the standard RateLimit headers; either way the result is never reused.
+   */
+  private static CheckResult quotaResult(String quota, QuotaResult r) {
+    if (r == null) {
+      throw new IllegalStateException("the handler completed without a result");
+    }
+    if (!r.overLimit()) {
+      return CheckResult.ok().withValidity(Duration.ZERO, 0);
+    }
+    return CheckResult.deny(Code.RESOURCE_EXHAUSTED, "quota '" + quota + "' exhausted", 429)
+        .withResponseHeaders(List.of(
+            new HeaderValue("ratelimit-limit", Long.toString(r.limit()), false),
+            new HeaderValue("ratelimit-remaining", Long.toString(Math.max(0, r.remaining())), false),
+            new HeaderValue("ratelimit-reset", Long.toString(ceilSeconds(r.resetAfter())), false)))
+        .withValidity(Duration.ZERO, 0);
+  }
+
+  /** Whole seconds, rounded up, as the RateLimit-Reset header counts them. */
+  public static long ceilSeconds(Duration d) {
+    long s = d.getSeconds();
+    return d.getNano() > 0 ? s + 1 : s;
   }
 
   private static CheckResult requireResult(CheckResult r) {

@@ -50,6 +50,19 @@ public final class Vocabulary {
     m.put("context.extensions", AttributeType.STRING_MAP);
     m.put("context.metadata", AttributeType.DYN_MAP);
     m.put("context.route_metadata", AttributeType.DYN_MAP);
+    m.put("context.reporter.name", AttributeType.STRING);
+    m.put("context.reporter.node", AttributeType.STRING);
+    m.put("context.reporter.cluster", AttributeType.STRING);
+    m.put("route.name", AttributeType.STRING);
+    m.put("upstream.cluster", AttributeType.STRING);
+    m.put("upstream.address", AttributeType.STRING);
+    m.put("response.flags", AttributeType.STRING);
+    m.put("response.grpc_status", AttributeType.INT);
+    m.put("connection.received_bytes", AttributeType.INT);
+    m.put("connection.sent_bytes", AttributeType.INT);
+    m.put("ratelimit.domain", AttributeType.STRING);
+    m.put("ratelimit.descriptor", AttributeType.STRING_MAP);
+    m.put("ratelimit.hits_addend", AttributeType.INT);
     ATTRIBUTES = Collections.unmodifiableMap(m);
   }
 

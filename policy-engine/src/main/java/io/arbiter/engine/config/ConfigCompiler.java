@@ -6,7 +6,7 @@ import io.arbiter.engine.internal.CompiledInstance;
 import io.arbiter.engine.internal.CompiledRule;
 import io.arbiter.engine.internal.Expression;
 import io.arbiter.engine.internal.HandlerContext;
-import io.arbiter.engine.internal.RuleIndex;
+import io.arbiter.engine.internal.Sampler;
 import io.arbiter.engine.spi.Adapter;
 import io.arbiter.engine.spi.CheckHandler;
 import io.arbiter.engine.spi.CheckResult;
@@ -14,6 +14,8 @@ import io.arbiter.engine.spi.Code;
 import io.arbiter.engine.spi.Handler;
 import io.arbiter.engine.spi.HeaderValue;
 import io.arbiter.engine.spi.Params;
+import io.arbiter.engine.spi.QuotaHandler;
+import io.arbiter.engine.spi.ReportHandler;
 import io.arbiter.engine.spi.ParamsException;
 import io.arbiter.engine.spi.Template;
 import java.nio.file.Path;
@@ -137,9 +139,9 @@ public final class ConfigCompiler {
       created.forEach(Handler::close);
       throw new ConfigException(errors.list);
     }
-    return new ConfigSnapshot(
+    return ConfigSnapshot.of(
         ConfigDocument.fingerprint(docs), services.clock().instant(), docs, settings, rules, handlers,
-        instances.size(), RuleIndex.build(rules));
+        instances.size());
   }
 
   private static void collect(
@@ -268,6 +270,15 @@ public final class ConfigCompiler {
             yield new CompiledInstance.ListEntry(name, value);
           }
           case AUTHORIZATION -> compileAuthorization(name, params, exprs, item, errors);
+          case METRIC -> new CompiledInstance.Metric(name,
+              exprs.required(params, "params.", "value", CelEnvironment.Expect.ANY),
+              exprs.map(params, "params.", "dimensions", CelEnvironment.Expect.TEXT));
+          case LOGENTRY -> new CompiledInstance.LogEntry(name,
+              exprs.optional(params, "params.", "severity", CelEnvironment.Expect.TEXT),
+              exprs.optional(params, "params.", "timestamp", CelEnvironment.Expect.ANY),
+              exprs.map(params, "params.", "variables", CelEnvironment.Expect.ANY));
+          case QUOTA -> new CompiledInstance.Quota(name,
+              exprs.map(params, "params.", "dimensions", CelEnvironment.Expect.TEXT));
         };
     errors.check(item, "params.", params);
     if (name == null) {
@@ -342,15 +353,22 @@ public final class ConfigCompiler {
     Expression allow = exprs.optional(p, "", "allow", CelEnvironment.Expect.BOOL);
     Expression deny = exprs.optional(p, "", "deny", CelEnvironment.Expect.BOOL);
     CheckResult denial = denial(item, p, errors);
+    Sampler sampler = sampler(item, p, errors);
+    boolean shadow = p.bool("shadow", false);
     errors.check(item, "", p);
     if (name == null || match == null) {
       return null;
     }
     return new CompiledRule(
         name, match, actions, requestAdd, requestRemove, responseAdd, querySet, queryRemove,
-        allow, deny, denial,
+        allow, deny, denial, sampler, shadow,
         services.metrics().counter(
-            "arbiter_rule_matches_total", "Checks each rule matched.", "rule", name));
+            "arbiter_rule_matches_total", "Calls each rule matched (checks, reports and quota calls).",
+            "rule", name),
+        services.metrics().counter(
+            "arbiter_rule_shadow_denials_total",
+            "Denials (over-limit quota included) that a rule in shadow mode counted but did not apply.",
+            "rule", name));
   }
 
   private CompiledRule.Action compileAction(
@@ -379,7 +397,10 @@ public final class ConfigCompiler {
       return null;
     }
     Adapter adapter = services.adapters().get(handler.adapter());
-    List<CompiledInstance> resolved = new ArrayList<>();
+    Handler h = handler.handler();
+    List<CompiledInstance> checks = new ArrayList<>();
+    List<CompiledInstance> reports = new ArrayList<>();
+    List<CompiledInstance.Quota> quotas = new ArrayList<>();
     boolean ok = true;
     for (String instanceName : instanceNames) {
       CompiledInstance instance = instances.get(instanceName);
@@ -392,7 +413,11 @@ public final class ConfigCompiler {
                 + instance.template().configName() + "' of instance '" + instanceName + "'");
         ok = false;
       } else {
-        resolved.add(instance);
+        switch (instance.template().variety()) {
+          case CHECK -> checks.add(instance);
+          case REPORT -> reports.add(instance);
+          case QUOTA -> quotas.add((CompiledInstance.Quota) instance);
+        }
       }
     }
     if (instanceNames.isEmpty()) {
@@ -401,14 +426,28 @@ public final class ConfigCompiler {
             + ") needs instances of " + templateNames(adapter.templates()));
         ok = false;
       } else {
-        resolved.add(new CompiledInstance.CheckNothing(handlerName));
+        checks.add(new CompiledInstance.CheckNothing(handlerName));
       }
     }
-    if (!(handler.handler() instanceof CheckHandler checkHandler)) {
-      errors.add(item, prefix + "handler", "handler '" + handlerName + "' does not take checks");
+    ok &= implemented(item, prefix, handlerName, h, checks, CheckHandler.class, "checks", errors);
+    ok &= implemented(item, prefix, handlerName, h, reports, ReportHandler.class, "reports", errors);
+    ok &= implemented(item, prefix, handlerName, h, quotas, QuotaHandler.class, "quota allocations", errors);
+    if (!ok) {
       return null;
     }
-    return ok ? new CompiledRule.Action(handlerName, checkHandler, resolved) : null;
+    return new CompiledRule.Action(handlerName,
+        checks.isEmpty() ? null : (CheckHandler) h, checks,
+        reports.isEmpty() ? null : (ReportHandler) h, reports,
+        quotas.isEmpty() ? null : (QuotaHandler) h, quotas);
+  }
+
+  private static boolean implemented(Item item, String prefix, String handlerName, Handler h,
+      List<?> instances, Class<?> variety, String what, Errors errors) {
+    if (!instances.isEmpty() && !variety.isInstance(h)) {
+      errors.add(item, prefix + "handler", "handler '" + handlerName + "' does not take " + what);
+      return false;
+    }
+    return true;
   }
 
   private static List<String> templateNames(Set<Template> templates) {
@@ -474,6 +513,32 @@ public final class ConfigCompiler {
       return null;
     }
     return name.toLowerCase(Locale.ROOT);
+  }
+
+  private static Sampler sampler(Item item, Params rule, Errors errors) {
+    Object raw = rule.asMap().get("sampling");
+    rule.has("sampling");
+    if (raw == null) {
+      return null;
+    }
+    if (!(raw instanceof Map)) {
+      errors.add(item, "sampling", "must be a mapping {percent: 0..100, maxPerSecond: N}");
+      return null;
+    }
+    Params p = new Params(asMap(raw));
+    double percent = 100;
+    Object rawPercent = p.asMap().get("percent");
+    p.has("percent");
+    if (rawPercent != null) {
+      if (rawPercent instanceof Number n && n.doubleValue() >= 0 && n.doubleValue() <= 100) {
+        percent = n.doubleValue();
+      } else {
+        p.error("percent", "must be a number from 0 to 100, was '" + rawPercent + "'");
+      }
+    }
+    long perSecond = p.integer("maxPerSecond", 0, 0, Long.MAX_VALUE);
+    errors.check(item, "sampling.", p);
+    return new Sampler(percent / 100.0, perSecond);
   }
 
   private static CheckResult denial(Item item, Params rule, Errors errors) {

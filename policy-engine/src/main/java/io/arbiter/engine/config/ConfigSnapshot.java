@@ -1,7 +1,7 @@
 package io.arbiter.engine.config;
 
 import io.arbiter.engine.internal.CompiledRule;
-import io.arbiter.engine.internal.RuleIndex;
+import io.arbiter.engine.internal.RuleSet;
 import io.arbiter.engine.spi.Handler;
 import java.time.Instant;
 import java.util.List;
@@ -17,7 +17,9 @@ import java.util.concurrent.CompletableFuture;
  * @param documents the files it was built from
  * @param handlers the live handlers by name
  * @param instanceCount how many instances the config declares
- * @param ruleIndex picks the rules a call can match; null when every rule must be evaluated
+ * @param checks the rules checks evaluate (all but those that only report), with their index
+ * @param reports the rules reports evaluate (those with report instances)
+ * @param quotas the rules quota calls evaluate (those with quota instances)
  */
 public record ConfigSnapshot(
     String version,
@@ -27,13 +29,24 @@ public record ConfigSnapshot(
     List<CompiledRule> rules,
     Map<String, HandlerEntry> handlers,
     int instanceCount,
-    RuleIndex ruleIndex) {
+    RuleSet checks,
+    RuleSet reports,
+    RuleSet quotas) {
 
   /** A live handler with what it was built from, so the next snapshot can reuse it. */
   public record HandlerEntry(String name, String adapter, Map<String, Object> params, String baseDir, Handler handler) {
     boolean sameConfig(String adapter, Map<String, Object> params, String baseDir) {
       return this.adapter.equals(adapter) && this.params.equals(params) && this.baseDir.equals(baseDir);
     }
+  }
+
+  /** A snapshot whose rule sets are derived from {@code rules}. */
+  public static ConfigSnapshot of(
+      String version, Instant loadedAt, List<ConfigDocument> documents, Settings settings,
+      List<CompiledRule> rules, Map<String, HandlerEntry> handlers, int instanceCount) {
+    return new ConfigSnapshot(version, loadedAt, documents, settings, rules, handlers, instanceCount,
+        RuleSet.of(rules, CompiledRule::servesChecks), RuleSet.of(rules, CompiledRule::servesReports),
+        RuleSet.of(rules, CompiledRule::servesQuotas));
   }
 
   public ConfigSnapshot {

@@ -18,6 +18,8 @@ import java.time.Duration;
  * @param maxHeaderBytes the most bytes of header names and values a check may carry
  * @param maxBodyBytes the most request body bytes a check may carry
  * @param overLimitHttpStatus the HTTP status of a denial for exceeding a limit (default 431)
+ * @param reportTimeout how long a report handler may take to accept a batch before the batch
+ *     counts as failed (default 5s)
  */
 public record Settings(
     boolean failOpen,
@@ -27,10 +29,12 @@ public record Settings(
     int maxHeaders,
     int maxHeaderBytes,
     int maxBodyBytes,
-    int overLimitHttpStatus) {
+    int overLimitHttpStatus,
+    Duration reportTimeout) {
 
   public static final Settings DEFAULT =
-      new Settings(false, 403, Duration.ofMillis(100), 1000, 512, 256 * 1024, 1024 * 1024, 431);
+      new Settings(false, 403, Duration.ofMillis(100), 1000, 512, 256 * 1024, 1024 * 1024, 431,
+          Duration.ofSeconds(5));
 
   /** Reads settings; every problem is recorded in {@code params}. */
   static Settings read(Params p) {
@@ -52,8 +56,12 @@ public record Settings(
     int maxHeaderBytes = (int) p.integer("maxHeaderBytes", d.maxHeaderBytes, 1, 64 * 1024 * 1024);
     int maxBodyBytes = (int) p.integer("maxBodyBytes", d.maxBodyBytes, 0, 64 * 1024 * 1024);
     int overLimit = (int) p.integer("overLimitHttpStatus", d.overLimitHttpStatus, 400, 599);
+    Duration reportTimeout = p.duration("reportTimeout", d.reportTimeout);
+    if (reportTimeout.isZero() || reportTimeout.compareTo(Duration.ofMinutes(10)) > 0) {
+      p.error("reportTimeout", "must be more than 0 and at most 10m, was " + reportTimeout);
+    }
     return new Settings(
         failOpen, failureStatus, timeout, iterations, maxHeaders, maxHeaderBytes, maxBodyBytes,
-        overLimit);
+        overLimit, reportTimeout);
   }
 }

@@ -114,4 +114,87 @@ public abstract sealed class CompiledInstance {
       return out;
     }
   }
+
+  /** {@code metric}: a value and label values. */
+  public static final class Metric extends CompiledInstance {
+    private final Expression value;
+    private final Map<String, Expression> dimensions;
+
+    public Metric(String name, Expression value, Map<String, Expression> dimensions) {
+      super(name, Template.METRIC);
+      this.value = value;
+      this.dimensions = new LinkedHashMap<>(dimensions);
+    }
+
+    @Override
+    public Instance build(AttributeBag bag) throws EvaluationException {
+      Object v = value.eval(bag);
+      if (v instanceof java.time.Duration d) {
+        v = d.toNanos() / 1e9;
+      } else if (v instanceof com.google.common.primitives.UnsignedLong u) {
+        v = u.longValue();
+      } else if (!(v instanceof Long || v instanceof Double)) {
+        throw new EvaluationException(value, "a metric value must be a number or duration, got "
+            + (v == null ? "null" : v.getClass().getSimpleName()), null);
+      }
+      Map<String, String> dims = new LinkedHashMap<>(dimensions.size() * 2);
+      for (Map.Entry<String, Expression> e : dimensions.entrySet()) {
+        dims.put(e.getKey(), e.getValue().evalText(bag));
+      }
+      return new Instance.Metric(name(), v, dims);
+    }
+  }
+
+  /** {@code logentry}: severity, timestamp and variables. */
+  public static final class LogEntry extends CompiledInstance {
+    private final Expression severity;
+    private final Expression timestamp;
+    private final Map<String, Expression> variables;
+
+    /** @param timestamp null means the time of the report's {@code request.time}, else now */
+    public LogEntry(String name, Expression severity, Expression timestamp, Map<String, Expression> variables) {
+      super(name, Template.LOGENTRY);
+      this.severity = severity;
+      this.timestamp = timestamp;
+      this.variables = new LinkedHashMap<>(variables);
+    }
+
+    @Override
+    public Instance build(AttributeBag bag) throws EvaluationException {
+      java.time.Instant at;
+      if (timestamp != null) {
+        Object t = timestamp.eval(bag);
+        at = t instanceof java.time.Instant i ? i
+            : t instanceof com.google.protobuf.Timestamp ts ? java.time.Instant.ofEpochSecond(ts.getSeconds(), ts.getNanos())
+            : java.time.Instant.now();
+      } else {
+        Object t = bag.get("request.time");
+        at = t instanceof java.time.Instant i ? i : java.time.Instant.now();
+      }
+      Map<String, Object> vars = new LinkedHashMap<>(variables.size() * 2);
+      for (Map.Entry<String, Expression> e : variables.entrySet()) {
+        vars.put(e.getKey(), e.getValue().eval(bag));
+      }
+      return new Instance.LogEntry(name(), severity == null ? "INFO" : severity.evalText(bag), at, vars);
+    }
+  }
+
+  /** {@code quota}: the dimensions that select a bucket. */
+  public static final class Quota extends CompiledInstance {
+    private final Map<String, Expression> dimensions;
+
+    public Quota(String name, Map<String, Expression> dimensions) {
+      super(name, Template.QUOTA);
+      this.dimensions = new LinkedHashMap<>(dimensions);
+    }
+
+    @Override
+    public Instance.Quota build(AttributeBag bag) throws EvaluationException {
+      Map<String, String> dims = new LinkedHashMap<>(dimensions.size() * 2);
+      for (Map.Entry<String, Expression> e : dimensions.entrySet()) {
+        dims.put(e.getKey(), e.getValue().evalText(bag));
+      }
+      return new Instance.Quota(name(), dims);
+    }
+  }
 }

@@ -3,6 +3,8 @@ package io.arbiter.engine.internal;
 import com.codahale.metrics.Counter;
 import io.arbiter.engine.spi.CheckHandler;
 import io.arbiter.engine.spi.CheckResult;
+import io.arbiter.engine.spi.QuotaHandler;
+import io.arbiter.engine.spi.ReportHandler;
 import java.util.List;
 import java.util.Map;
 
@@ -12,7 +14,10 @@ import java.util.Map;
  *
  * @param allow when set, the call is denied with {@code denial} unless it evaluates to true
  * @param deny when set, the call is denied with {@code denial} if it evaluates to true
+ * @param sampler which reports the rule takes; null takes all
+ * @param shadow decide and count, but never deny (quota over its limit included)
  * @param matches counts the calls this rule matched
+ * @param shadowDenials counts the denials shadow mode turned into allows
  */
 public record CompiledRule(
     String name,
@@ -26,10 +31,23 @@ public record CompiledRule(
     Expression allow,
     Expression deny,
     CheckResult denial,
-    Counter matches) {
+    Sampler sampler,
+    boolean shadow,
+    Counter matches,
+    Counter shadowDenials) {
 
-  /** One handler and the instances it receives. */
-  public record Action(String handlerName, CheckHandler handler, List<CompiledInstance> instances) {}
+  /**
+   * One handler and the instances it receives, split by variety. A handler field is set exactly
+   * when its list is not empty.
+   */
+  public record Action(
+      String handlerName,
+      CheckHandler checkHandler,
+      List<CompiledInstance> checks,
+      ReportHandler reportHandler,
+      List<CompiledInstance> reports,
+      QuotaHandler quotaHandler,
+      List<CompiledInstance.Quota> quotas) {}
 
   /** A header whose value is an expression. */
   public record HeaderDirective(String name, Expression value, boolean append) {}
@@ -41,5 +59,22 @@ public record CompiledRule(
         || !responseHeadersToAdd.isEmpty()
         || !queryParametersToSet.isEmpty()
         || !queryParametersToRemove.isEmpty();
+  }
+
+  /** Whether checks evaluate this rule: anything but a rule that only reports. */
+  public boolean servesChecks() {
+    return actions.isEmpty()
+        || hasDirectives()
+        || allow != null
+        || deny != null
+        || actions.stream().anyMatch(a -> !a.checks.isEmpty() || !a.quotas.isEmpty());
+  }
+
+  public boolean servesReports() {
+    return actions.stream().anyMatch(a -> !a.reports.isEmpty());
+  }
+
+  public boolean servesQuotas() {
+    return actions.stream().anyMatch(a -> !a.quotas.isEmpty());
   }
 }

@@ -8,7 +8,12 @@ import java.util.Map;
  * the record type. {@code name} is the instance's name in config.
  */
 public sealed interface Instance
-    permits Instance.CheckNothing, Instance.ListEntry, Instance.Authorization {
+    permits Instance.CheckNothing,
+        Instance.ListEntry,
+        Instance.Authorization,
+        Instance.Metric,
+        Instance.LogEntry,
+        Instance.Quota {
 
   String name();
 
@@ -44,6 +49,35 @@ public sealed interface Instance
       String namespace, String service, String method, String path, Map<String, Object> properties) {
     public Action {
       properties = Map.copyOf(properties);
+    }
+  }
+
+  /**
+   * Template {@code metric}: one observation. {@code value} is a number (Long or Double) for
+   * counters, gauges and distributions; {@code dimensions} are the label values, as text.
+   */
+  record Metric(String name, Object value, Map<String, String> dimensions) implements Instance {
+    public Metric {
+      dimensions = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(dimensions));
+    }
+  }
+
+  /**
+   * Template {@code logentry}: one log entry; {@code variables} are JSON-like values (strings,
+   * numbers, booleans, timestamps, durations, maps, lists) in config order.
+   */
+  record LogEntry(
+      String name, String severity, java.time.Instant timestamp, Map<String, Object> variables)
+      implements Instance {
+    public LogEntry {
+      variables = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(variables));
+    }
+  }
+
+  /** Template {@code quota}: which quota bucket to allocate from, by its dimensions. */
+  record Quota(String name, Map<String, String> dimensions) implements Instance {
+    public Quota {
+      dimensions = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(dimensions));
     }
   }
 }

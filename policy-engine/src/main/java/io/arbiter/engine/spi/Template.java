@@ -5,8 +5,7 @@ import java.util.Optional;
 
 /**
  * The templates an instance can use. A template fixes the shape of the values the engine builds
- * from attributes (its {@link Instance} record) and the variety of call it serves: check templates
- * run on precondition checks.
+ * from attributes (its {@link Instance} record) and the variety of call it serves.
  */
 public enum Template {
   /** No data: the handler decides from its own settings (the denier, say). */
@@ -14,11 +13,22 @@ public enum Template {
   /** One value to look up in a list. */
   LISTENTRY("listentry", Variety.CHECK),
   /** A subject and an action, for access-control adapters. */
-  AUTHORIZATION("authorization", Variety.CHECK);
+  AUTHORIZATION("authorization", Variety.CHECK),
+  /** A value and labels of a user-defined metric, reported after a request. */
+  METRIC("metric", Variety.REPORT),
+  /** A structured log entry, reported after a request. */
+  LOGENTRY("logentry", Variety.REPORT),
+  /** Dimensions of a quota to allocate from, on rate-limit calls and checks. */
+  QUOTA("quota", Variety.QUOTA);
 
-  /** Which kind of call a template serves. */
+  /**
+   * Which kind of call a template serves: checks (before a request), reports (after it), quota
+   * allocations (rate-limit calls; a check may allocate too).
+   */
   public enum Variety {
-    CHECK
+    CHECK,
+    REPORT,
+    QUOTA
   }
 
   private final String configName;

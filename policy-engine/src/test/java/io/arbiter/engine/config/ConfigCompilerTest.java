@@ -60,7 +60,7 @@ class ConfigCompilerTest {
         .contains(
             "test.yaml: handler \"h\": adapter: unknown adapter 'nosuch' (known: [fake])",
             "test.yaml: handler \"f\": params.behavior: 'explode' is not allow, deny, fail, hang, throw or null",
-            "test.yaml: instance \"x\": template: unknown template 'nosuchtemplate' (known: [checknothing, listentry, authorization])",
+            "test.yaml: instance \"x\": template: unknown template 'nosuchtemplate' (known: [checknothing, listentry, authorization, metric, logentry, quota])",
             "test.yaml: rule \"bad-action\": actions[0].handler: no handler named 'missing'")
         .anySatisfy(e -> assertThat(e).startsWith("test.yaml: handler \"f\": params.colour: unknown setting"))
         .anySatisfy(e -> assertThat(e).startsWith("test.yaml: instance \"ip\": params.value: 'source.ipp': column 1: unknown attribute 'source.ipp' (did you mean source.ip?)"))

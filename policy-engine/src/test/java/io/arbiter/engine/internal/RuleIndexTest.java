@@ -84,7 +84,7 @@ class RuleIndexTest {
       ConfigSnapshot s = indexed.current().orElseThrow();
       PolicyEngine plain = new PolicyEngine(TestEngines.services());
       plain.apply(new ConfigSnapshot(s.version(), s.loadedAt(), s.documents(), s.settings(), s.rules(),
-          s.handlers(), s.instanceCount(), null));
+          s.handlers(), s.instanceCount(), new RuleSet(s.checks().rules(), null), s.reports(), s.quotas()));
       for (int call = 0; call < 50; call++) {
         AttributeBag.Builder b = AttributeBag.builder()
             .put("request.method", METHODS[r.nextInt(METHODS.length)]);
@@ -112,7 +112,7 @@ class RuleIndexTest {
         "request.path == '/a'", "request.path.startsWith('/a')", "request.path.startsWith('')",
         "true", "request.path.startsWith('/ab')", "request.method == 'GET'");
     PolicyEngine e = TestEngines.engine(rules(matches));
-    RuleIndex index = e.current().orElseThrow().ruleIndex();
+    RuleIndex index = e.current().orElseThrow().checks().index();
     assertThat(bits(index.candidates(AttributeBag.builder().put("request.path", "/a").build())))
         .isEqualTo("{0, 1, 2, 3}");
     assertThat(bits(index.candidates(AttributeBag.builder().put("request.path", "/abc").put("request.method", "GET").build())))

@@ -16,6 +16,7 @@ public final class AttributeBag {
 
   private final Map<String, Object> values;
 
+  /** Takes {@code values} over; nobody else holds it. */
   private AttributeBag(Map<String, Object> values) {
     this.values = values;
   }
@@ -53,7 +54,7 @@ public final class AttributeBag {
 
   /** Builds a bag; rejects names outside the vocabulary and values of the wrong type. */
   public static final class Builder {
-    private final Map<String, Object> values = new HashMap<>(32);
+    private Map<String, Object> values = new HashMap<>(32);
 
     private Builder() {}
 
@@ -87,8 +88,14 @@ public final class AttributeBag {
       return this;
     }
 
+    /** The bag; the builder hands over its map (no copy) and cannot be used again. */
     public AttributeBag build() {
-      return new AttributeBag(Map.copyOf(values));
+      if (values == null) {
+        throw new IllegalStateException("build() was already called");
+      }
+      AttributeBag bag = new AttributeBag(values);
+      values = null;
+      return bag;
     }
   }
 }

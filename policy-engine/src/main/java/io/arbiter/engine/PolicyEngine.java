@@ -194,7 +194,7 @@ public final class PolicyEngine {
     if (snap == null) {
       Evaluation ev = new Evaluation(id, null, start);
       ev.error("no config loaded");
-      ev.parts.add(CompletableFuture.completedFuture(failure(ev, Settings.DEFAULT)));
+      ev.add(failure(ev, Settings.DEFAULT));
       return CompletableFuture.completedFuture(ev.finish());
     }
     Evaluation ev = new Evaluation(id, snap, start);
@@ -218,7 +218,7 @@ public final class PolicyEngine {
     if (ev.allDone()) {
       return CompletableFuture.completedFuture(ev.finish());
     }
-    return CompletableFuture.allOf(ev.parts.toArray(CompletableFuture[]::new))
+    return CompletableFuture.allOf(ev.pendingParts())
         .handle((v, t) -> ev.finish());
   }
 
@@ -236,13 +236,13 @@ public final class PolicyEngine {
     int firstPart = ev.parts.size();
     try {
       if (rule.allow() != null && !rule.allow().evalBool(bag)) {
-        ev.parts.add(CompletableFuture.completedFuture(rule.denial()));
+        ev.add(rule.denial());
       }
       if (rule.deny() != null && rule.deny().evalBool(bag)) {
-        ev.parts.add(CompletableFuture.completedFuture(rule.denial()));
+        ev.add(rule.denial());
       }
       if (rule.hasDirectives()) {
-        ev.parts.add(CompletableFuture.completedFuture(directives(rule, bag)));
+        ev.add(directives(rule, bag));
       }
     } catch (EvaluationException e) {
       expressionFailed(ev, rule, "condition or directive", e);
@@ -259,8 +259,13 @@ public final class PolicyEngine {
         } catch (RuntimeException e) {
           part = CompletableFuture.failedFuture(e);
         }
-        ev.parts.add(withDeadline(part, ev).thenApply(PolicyEngine::requireResult)
-            .exceptionally(t -> handlerFailed(ev, where, t)));
+        CheckResult now = part.isDone() && !part.isCompletedExceptionally() ? part.getNow(null) : null;
+        if (now != null) {
+          ev.add(now);
+        } else {
+          ev.add(withDeadline(part, ev).thenApply(PolicyEngine::requireResult)
+              .exceptionally(t -> handlerFailed(ev, where, t)));
+        }
       }
       for (CompiledInstance.Quota quota : action.quotas()) {
         CompletableFuture<QuotaResult> allocation;
@@ -272,24 +277,30 @@ public final class PolicyEngine {
         } catch (RuntimeException e) {
           allocation = CompletableFuture.failedFuture(e);
         }
-        ev.parts.add(withDeadline(allocation, ev).thenApply(r -> quotaResult(quota.name(), r))
+        ev.add(withDeadline(allocation, ev).thenApply(r -> quotaResult(quota.name(), r))
             .exceptionally(t -> handlerFailed(ev, where, t)));
       }
     }
     if (rule.shadow()) {
       for (int i = firstPart; i < ev.parts.size(); i++) {
-        ev.parts.set(i, ev.parts.get(i).thenApply(r -> {
-          if (r.allowed()) {
-            return r;
-          }
-          rule.shadowDenials().inc();
-          return CheckResult.ok().withValidity(r.validDuration(), r.validUseCount());
-        }));
+        Object part = ev.parts.get(i);
+        ev.parts.set(i, part instanceof CheckResult r
+            ? shadowed(rule, r)
+            : ((CompletableFuture<?>) part).thenApply(r -> shadowed(rule, (CheckResult) r)));
       }
     }
   }
 
   private static final QuotaRequest CHECK_QUOTA = QuotaRequest.of(1);
+
+  /** What a shadow-mode rule's result becomes: a denial is counted and turned into an allow. */
+  private static CheckResult shadowed(CompiledRule rule, CheckResult r) {
+    if (r.allowed()) {
+      return r;
+    }
+    rule.shadowDenials().inc();
+    return CheckResult.ok().withValidity(r.validDuration(), r.validUseCount());
+  }
 
   private static <T> CompletableFuture<T> withDeadline(CompletableFuture<T> part, Evaluation ev) {
     if (part.isDone()) {
@@ -358,7 +369,7 @@ public final class PolicyEngine {
   private void expressionFailed(Evaluation ev, CompiledRule rule, String what, EvaluationException e) {
     ruleErrors.inc();
     ev.error("rule '" + rule.name() + "': " + what + ": " + e.getMessage());
-    ev.parts.add(CompletableFuture.completedFuture(failure(ev, ev.snapshot.settings())));
+    ev.add(failure(ev, ev.snapshot.settings()));
   }
 
   private CheckResult handlerFailed(Evaluation ev, String where, Throwable t) {
@@ -422,7 +433,8 @@ public final class PolicyEngine {
     final ConfigSnapshot snapshot;
     final long start;
     final List<String> matched = new ArrayList<>(4);
-    final List<CompletableFuture<CheckResult>> parts = new ArrayList<>(4);
+    /** Each a CheckResult, or a CompletableFuture of one when a handler answers later. */
+    final List<Object> parts = new ArrayList<>(4);
     private List<String> errors;
 
     Evaluation(String id, ConfigSnapshot snapshot, long start) {
@@ -438,19 +450,31 @@ public final class PolicyEngine {
       errors.add(message);
     }
 
+    void add(CheckResult r) {
+      parts.add(r);
+    }
+
+    void add(CompletableFuture<CheckResult> r) {
+      parts.add(r);
+    }
+
     boolean allDone() {
-      for (CompletableFuture<CheckResult> p : parts) {
-        if (!p.isDone()) {
+      for (Object p : parts) {
+        if (p instanceof CompletableFuture<?> f && !f.isDone()) {
           return false;
         }
       }
       return true;
     }
 
+    CompletableFuture<?>[] pendingParts() {
+      return parts.stream().filter(p -> p instanceof CompletableFuture<?>).toArray(CompletableFuture[]::new);
+    }
+
     CheckDecision finish() {
       List<CheckResult> results = new ArrayList<>(parts.size());
-      for (CompletableFuture<CheckResult> p : parts) {
-        results.add(p.join());
+      for (Object p : parts) {
+        results.add(p instanceof CheckResult r ? r : (CheckResult) ((CompletableFuture<?>) p).join());
       }
       CheckResult result = CheckResult.combine(results);
       List<String> errs;

@@ -1,0 +1,114 @@
+package io.arbiter.bench;
+
+import io.arbiter.engine.PolicyEngine;
+import io.arbiter.extauthz.AuthorizationService;
+import io.arbiter.extauthz.CheckResponses;
+import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
+import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
+import io.grpc.stub.StreamObserver;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One ext_authz check from request to response with the 10-rule {@link RuleSets} config and {@link
+ * Requests#standard()} (allowed, two rules matched, one request header added).
+ *
+ * <ul>
+ *   <li>{@code checkResponses}: {@link CheckResponses#check} (map, decide, build the {@code
+ *       CheckResponse}) on an already-built request. It builds a fresh pipeline per call (the
+ *       CLI's use), which the server does not.
+ *   <li>{@code serverPath}: what the server does per call beyond HTTP/2: parse the request from
+ *       its wire bytes, run {@link AuthorizationService#check} (one service instance, as bound to
+ *       the gRPC server; the answer completes synchronously) and serialize the response.
+ *   <li>{@code bareServerPath}: what the bare baseline ({@link BareAuthorizationServer}) does per
+ *       call: parse, answer an empty OK response, serialize it. {@code serverPath - bareServerPath}
+ *       (time and {@code gc.alloc.rate.norm}) is Arbiter's cost beyond gRPC's own.
+ * </ul>
+ *
+ * <p>Its warm-up is longer than the other benchmarks': gRPC, protobuf and CEL code all get compiled,
+ * and on 2 cores the first 3 to 5 seconds run 10 to 100 times slower than the steady state.
+ *
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar CheckPipelineBenchmark -prof gc}
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Warmup(iterations = 8, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class CheckPipelineBenchmark {
+  static final int RULES = 10;
+
+  private PolicyEngine engine;
+  private AuthorizationService service;
+  private CheckRequest request;
+  private byte[] wire;
+  private final Capture capture = new Capture();
+
+  /** Holds the last answer, like the gRPC call's response observer. */
+  static final class Capture implements StreamObserver<CheckResponse> {
+    CheckResponse response;
+
+    @Override
+    public void onNext(CheckResponse value) {
+      response = value;
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      throw new IllegalStateException(t);
+    }
+
+    @Override
+    public void onCompleted() {}
+  }
+
+  @Setup
+  public void setup() throws Exception {
+    engine = Engines.serving(RuleSets.yaml(RULES));
+    service = new AuthorizationService(engine);
+    request = Requests.standard();
+    wire = request.toByteArray();
+    CheckResponses.Outcome outcome = CheckResponses.check(engine, request);
+    Engines.expect(outcome.decision(), true, RuleSets.expectedMatches(RULES));
+    serverPath();
+    if (capture.response == null || capture.response.getStatus().getCode() != 0
+        || capture.response.getOkResponse().getHeadersCount() != 1) {
+      throw new IllegalStateException("unexpected server answer: " + capture.response);
+    }
+  }
+
+  @TearDown
+  public void tearDown() {
+    Engines.close(engine);
+  }
+
+  @Benchmark
+  public CheckResponses.Outcome checkResponses() {
+    return CheckResponses.check(engine, request);
+  }
+
+  @Benchmark
+  public byte[] serverPath() throws Exception {
+    capture.response = null;
+    service.check(CheckRequest.parseFrom(wire), capture);
+    return capture.response.toByteArray();
+  }
+
+  @Benchmark
+  public byte[] bareServerPath() throws Exception {
+    CheckRequest parsed = CheckRequest.parseFrom(wire);
+    capture.onNext(BareAuthorizationServer.answer(parsed));
+    return capture.response.toByteArray();
+  }
+}

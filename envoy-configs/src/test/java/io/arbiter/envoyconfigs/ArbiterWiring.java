@@ -20,9 +20,12 @@ import io.envoyproxy.envoy.config.core.v3.HealthCheck;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.ratelimit.v3.RateLimitServiceConfig;
+import io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.CommonGrpcAccessLogConfig;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthz;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute;
 import io.envoyproxy.envoy.extensions.filters.http.ext_authz.v3.HttpService;
+import io.envoyproxy.envoy.extensions.filters.http.ratelimit.v3.RateLimit;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
@@ -46,7 +49,13 @@ import java.util.Set;
  * HTTP-mode filter names a cluster on Arbiter's HTTP-mode port with path prefix {@code /check};
  * timeouts leave Arbiter's handler deadline room; the router is the last HTTP filter and
  * ext_authz comes before it; per-route ext_authz settings are keyed by an ext_authz filter's
- * name; and a bootstrap keeps its admin API on loopback, off Arbiter's ports.
+ * name; a rate-limit filter uses the v3 transport, fails closed, sets a timeout above the handler
+ * deadline, sits before the router and calls Arbiter's gRPC port like ext_authz; and a bootstrap
+ * keeps its admin API on loopback, off Arbiter's ports.
+ *
+ * <p>Access loggers (gRPC HTTP and TCP, OpenTelemetry): their {@code common_config} uses the v3
+ * transport and names, with {@code envoy_grpc}, a cluster on Arbiter's gRPC port that speaks
+ * HTTP/2.
  *
  * <p>Where the clusters come from: a bootstrap's own {@code static_resources.clusters}; for
  * a filter snippet, the module's cluster snippets (which an operator copies alongside).
@@ -141,6 +150,13 @@ final class ArbiterWiring {
         checkGrpc(a.path() + ".grpc_service", x.getGrpcService(), clusters, clusterScope, problems);
       }
     }
+    for (At<RateLimit> a : find(root, RateLimit.getDefaultInstance())) {
+      checkRateLimit(a.path(), a.value(), clusters, clusterScope, problems);
+    }
+    for (At<CommonGrpcAccessLogConfig> a :
+        find(root, CommonGrpcAccessLogConfig.getDefaultInstance())) {
+      checkAccessLog(a.path(), a.value(), clusters, clusterScope, problems);
+    }
     List<At<HttpConnectionManager>> hcms = find(root, HttpConnectionManager.getDefaultInstance());
     for (At<HttpConnectionManager> a : hcms) {
       Map<String, ExtAuthz> extAuthz = checkFilterOrder(a.path(), a.value(), problems);
@@ -184,6 +200,55 @@ final class ArbiterWiring {
   private void checkGrpc(String path, GrpcService gs, Map<String, Cluster> clusters, String scope,
       List<String> problems) {
     checkTimeout(path + ".timeout", gs.hasTimeout() ? gs.getTimeout() : null, problems);
+    checkGrpcCluster(path, gs, clusters, scope, problems);
+  }
+
+  /**
+   * The rate-limit filter: v3 transport, fails closed, its own {@code timeout} (the one Envoy
+   * uses for the call; 20ms by default) above Arbiter's handler deadline, and a gRPC cluster like
+   * ext_authz's.
+   */
+  private void checkRateLimit(String path, RateLimit r, Map<String, Cluster> clusters,
+      String scope, List<String> problems) {
+    RateLimitServiceConfig rls = r.getRateLimitService();
+    if (rls.getTransportApiVersion() != ApiVersion.V3) {
+      problems.add(path + ".rate_limit_service.transport_api_version: must be V3 (Arbiter serves"
+          + " envoy.service.ratelimit.v3 only), is " + rls.getTransportApiVersion());
+    }
+    if (!r.getFailureModeDeny()) {
+      problems.add(path + ".failure_mode_deny: snippets we ship fail closed (true); the comment"
+          + " tells operators how to change it");
+    }
+    if (!r.hasTimeout()) {
+      problems.add(path + ".timeout: set it explicitly (Envoy's default is 20ms), above Arbiter's"
+          + " handler timeout " + HANDLER_TIMEOUT.toMillis() + "ms");
+    } else {
+      checkTimeout(path + ".timeout", r.getTimeout(), problems);
+    }
+    if (!rls.hasGrpcService()) {
+      problems.add(path + ".rate_limit_service: names no grpc_service");
+      return;
+    }
+    checkGrpcCluster(path + ".rate_limit_service.grpc_service", rls.getGrpcService(), clusters,
+        scope, problems);
+  }
+
+  /** An access logger's common config: v3, and Arbiter's gRPC cluster (no timeout: a stream). */
+  private void checkAccessLog(String path, CommonGrpcAccessLogConfig c,
+      Map<String, Cluster> clusters, String scope, List<String> problems) {
+    if (c.getTransportApiVersion() != ApiVersion.V3) {
+      problems.add(path + ".transport_api_version: must be V3 (Arbiter serves"
+          + " envoy.service.accesslog.v3 only), is " + c.getTransportApiVersion());
+    }
+    if (!c.hasGrpcService()) {
+      problems.add(path + ": names no grpc_service");
+      return;
+    }
+    checkGrpcCluster(path + ".grpc_service", c.getGrpcService(), clusters, scope, problems);
+  }
+
+  private void checkGrpcCluster(String path, GrpcService gs, Map<String, Cluster> clusters,
+      String scope, List<String> problems) {
     if (!gs.hasEnvoyGrpc()) {
       problems.add(path + ": use envoy_grpc (a cluster: HTTP/2, health checks and circuit"
           + " breakers come from it), not google_grpc");
@@ -297,6 +362,9 @@ final class ArbiterWiring {
       HttpFilter f = filters.get(i);
       if (f.getTypedConfig().is(Router.class)) {
         router = i;
+      } else if (f.getTypedConfig().is(RateLimit.class) && router >= 0) {
+        problems.add(path + ".http_filters[" + i + "]: the rate-limit filter after the router"
+            + " never runs; put it before envoy.filters.http.router");
       } else if (f.getTypedConfig().is(ExtAuthz.class)) {
         if (router >= 0) {
           problems.add(path + ".http_filters[" + i + "]: ext_authz after the router never runs;"

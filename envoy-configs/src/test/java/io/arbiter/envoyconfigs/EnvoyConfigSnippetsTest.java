@@ -33,18 +33,21 @@ import org.junit.jupiter.api.TestFactory;
  */
 class EnvoyConfigSnippetsTest {
 
+  private static final String HTTP_FILTER =
+      "envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter";
+
   /** The snippets the README and operators rely on, with the message type each must declare. */
-  private static final Map<String, String> EXPECTED = Map.of(
-      "bootstrap-sidecar.yaml", "envoy.config.bootstrap.v3.Bootstrap",
-      "bootstrap-front-proxy.yaml", "envoy.config.bootstrap.v3.Bootstrap",
-      "filter-ext-authz-grpc.yaml",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter",
-      "filter-ext-authz-http.yaml",
-      "envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter",
-      "filter-ext-authz-network.yaml", "envoy.config.listener.v3.Filter",
-      "route-check-settings.yaml", "envoy.config.route.v3.Route",
-      "cluster-arbiter.yaml", "envoy.config.cluster.v3.Cluster",
-      "cluster-arbiter-http.yaml", "envoy.config.cluster.v3.Cluster");
+  private static final Map<String, String> EXPECTED = Map.ofEntries(
+      Map.entry("bootstrap-sidecar.yaml", "envoy.config.bootstrap.v3.Bootstrap"),
+      Map.entry("bootstrap-front-proxy.yaml", "envoy.config.bootstrap.v3.Bootstrap"),
+      Map.entry("filter-ext-authz-grpc.yaml", HTTP_FILTER),
+      Map.entry("filter-ext-authz-http.yaml", HTTP_FILTER),
+      Map.entry("filter-ext-authz-network.yaml", "envoy.config.listener.v3.Filter"),
+      Map.entry("route-check-settings.yaml", "envoy.config.route.v3.Route"),
+      Map.entry("cluster-arbiter.yaml", "envoy.config.cluster.v3.Cluster"),
+      Map.entry("cluster-arbiter-http.yaml", "envoy.config.cluster.v3.Cluster"),
+      Map.entry("filter-ratelimit.yaml", HTTP_FILTER),
+      Map.entry("route-rate-limits.yaml", "envoy.config.route.v3.Route"));
 
   private static EnvoySchema schema;
   private static SnippetValidator validator;

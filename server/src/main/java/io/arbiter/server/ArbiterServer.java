@@ -1,11 +1,13 @@
 package io.arbiter.server;
 
+import io.arbiter.accesslog.AccessLogs;
 import io.arbiter.engine.EngineServices;
 import io.arbiter.engine.PolicyEngine;
 import io.arbiter.engine.config.ConfigException;
 import io.arbiter.engine.config.ConfigSnapshot;
 import io.arbiter.extauthz.AuthorizationService;
 import io.arbiter.extauthz.HttpCheckService;
+import io.arbiter.ratelimit.RateLimitService;
 import io.arbiter.server.internal.AdminServer;
 import io.arbiter.server.internal.ConfigWatcher;
 import io.arbiter.server.internal.HttpCheckServer;
@@ -17,6 +19,7 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -27,17 +30,22 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A running Arbiter: the engine on its config, one gRPC port (Envoy's ext_authz
- * {@code Authorization}, {@code grpc.health.v1}, server reflection), the HTTP-mode check port
+ * {@code Authorization}, Envoy's {@code AccessLogService} and the OTLP {@code LogsService} feeding
+ * the access-log queue, {@code grpc.health.v1}, server reflection), the HTTP-mode check port
  * (Envoy's {@code http_service}, nginx's {@code auth_request}) unless turned off, and the admin
  * HTTP port.
  *
  * <p>{@link #close()} shuts down gracefully: readiness and health turn to not-serving, the gRPC
  * server and the HTTP check listener stop taking checks and drain those in flight for up to the
- * drain timeout, then the rest stops.
+ * drain timeout (open access-log streams are ended with OK at once), the access-log queue is
+ * flushed within what is left of it, then the rest stops.
  */
 public final class ArbiterServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("arbiter.server");
-  private static final String AUTHZ_SERVICE = "envoy.service.auth.v3.Authorization";
+  /** The services grpc.health.v1 reports on, beside the server as a whole (""). */
+  private static final List<String> HEALTH_SERVICES = List.of(
+      "", "envoy.service.auth.v3.Authorization", "envoy.service.ratelimit.v3.RateLimitService",
+      "envoy.service.accesslog.v3.AccessLogService", "opentelemetry.proto.collector.logs.v1.LogsService");
 
   /** The HTTP check port {@code serve} uses unless told otherwise. */
   public static final int DEFAULT_HTTP_PORT = 9192;
@@ -111,10 +119,12 @@ public final class ArbiterServer implements AutoCloseable {
   private final Server grpc;
   private final HttpCheckServer http;
   private final AdminServer admin;
+  private final AccessLogs accessLogs;
   private final CompletableFuture<Void> initialized = new CompletableFuture<>();
   private volatile boolean draining;
 
-  private ArbiterServer(Options options) throws IOException, ConfigException {
+  private ArbiterServer(Options options, AccessLogs.Options accessLogOptions)
+      throws IOException, ConfigException {
     this.options = options;
     this.services = EngineServices.defaults();
     this.engine = new PolicyEngine(services);
@@ -123,19 +133,23 @@ public final class ArbiterServer implements AutoCloseable {
     Server server = null;
     HttpCheckServer httpServer = null;
     AdminServer adminServer = null;
+    AccessLogs logs = null;
     try {
       ConfigSnapshot snapshot = watcher.loadInitial();
-      health.setStatus("", ServingStatus.NOT_SERVING);
-      health.setStatus(AUTHZ_SERVICE, ServingStatus.NOT_SERVING);
+      HEALTH_SERVICES.forEach(name -> health.setStatus(name, ServingStatus.NOT_SERVING));
       snapshot.initialized()
           .completeOnTimeout(null, options.readyTimeout().toMillis(), TimeUnit.MILLISECONDS)
           .thenRun(this::markInitialized);
       ex = checkExecutor(options.threads());
+      logs = AccessLogs.start(engine, accessLogOptions);
       server =
           NettyServerBuilder.forAddress(new InetSocketAddress(options.grpcHost(), options.grpcPort()))
               .executor(ex)
               .maxInboundMessageSize(options.maxMessageBytes())
               .addService(new AuthorizationService(engine))
+              .addService(logs.accessLogService())
+              .addService(logs.otlpLogsService())
+              .addService(new RateLimitService(engine))
               .addService(health.getHealthService())
               .addService(ProtoReflectionServiceV1.newInstance())
               .build()
@@ -165,6 +179,9 @@ public final class ArbiterServer implements AutoCloseable {
       if (ex != null) {
         ex.shutdownNow();
       }
+      if (logs != null) {
+        logs.close(Duration.ZERO);
+      }
       engine.close();
       services.close();
       throw e;
@@ -173,6 +190,7 @@ public final class ArbiterServer implements AutoCloseable {
     this.grpc = server;
     this.http = httpServer;
     this.admin = adminServer;
+    this.accessLogs = logs;
     LOG.log(System.Logger.Level.INFO, "arbiter listening: grpc {0}:{1,number,#}, http checks {2}, admin http://{3}:{4,number,#}",
         options.grpcHost(), grpcPort(),
         http == null ? "off" : "http://" + options.httpHost() + ":" + http.port() + http.prefix() + "/",
@@ -186,7 +204,18 @@ public final class ArbiterServer implements AutoCloseable {
    * @throws IOException if a port cannot be bound
    */
   public static ArbiterServer start(Options options) throws IOException, ConfigException {
-    return new ArbiterServer(options);
+    return start(options, AccessLogs.Options.DEFAULT);
+  }
+
+  /**
+   * Loads the config and starts serving, with these access-log queue settings and OTLP mapping.
+   *
+   * @throws ConfigException if the config is invalid (nothing is left running)
+   * @throws IOException if a port cannot be bound or the access-log spill directory not used
+   */
+  public static ArbiterServer start(Options options, AccessLogs.Options accessLogOptions)
+      throws IOException, ConfigException {
+    return new ArbiterServer(options, accessLogOptions);
   }
 
   private static ExecutorService checkExecutor(int threads) {
@@ -202,8 +231,7 @@ public final class ArbiterServer implements AutoCloseable {
   private void markInitialized() {
     initialized.complete(null);
     if (!draining) {
-      health.setStatus("", ServingStatus.SERVING);
-      health.setStatus(AUTHZ_SERVICE, ServingStatus.SERVING);
+      HEALTH_SERVICES.forEach(name -> health.setStatus(name, ServingStatus.SERVING));
     }
   }
 
@@ -258,6 +286,7 @@ public final class ArbiterServer implements AutoCloseable {
     health.enterTerminalState();
     long deadline = System.nanoTime() + options.drainTimeout().toNanos();
     grpc.shutdown();
+    accessLogs.stopStreams(); // Envoy keeps them open forever; it reopens them elsewhere
     if (http != null) {
       http.close(options.drainTimeout()); // gRPC drains meanwhile
     }
@@ -271,6 +300,7 @@ public final class ArbiterServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       grpc.shutdownNow();
     }
+    accessLogs.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     watcher.close();
     admin.close();
     executor.shutdown();

@@ -1,5 +1,8 @@
 package io.arbiter.server;
 
+import io.arbiter.accesslog.AccessLogs;
+import io.arbiter.accesslog.AttributeMapping;
+import io.arbiter.accesslog.QueueSettings;
 import io.arbiter.engine.EngineServices;
 import io.arbiter.engine.PolicyEngine;
 import io.arbiter.engine.config.ConfigError;
@@ -31,12 +34,20 @@ public final class Main {
         serve [--config PATH] [--grpc-port N] [--admin-port N] [--grpc-host H] [--admin-host H]
               [--http-port N] [--http-host H] [--http-path-prefix /check]
               [--watch-interval 2s] [--drain-timeout 10s] [--log-level info]
+              [--accesslog-queue 100000] [--accesslog-batch 512]
+              [--accesslog-overflow DROP_OLDEST|SPILL] [--accesslog-spill-dir DIR]
+              [--accesslog-spill-max 1g] [--otlp-mapping FILE]
             Serve Envoy's ext_authz gRPC API (default port 9191), its HTTP mode and nginx's
             auth_request (checks under /check/ on port 9192, 0.0.0.0; --http-port -1 turns it
             off) and the admin HTTP endpoints (/metrics, /healthz, /readyz, /config; default
             127.0.0.1:9901). PATH is a YAML file or a directory of them, watched for changes;
             without it, the embedded default config allows every request and adds
-            x-arbiter-decision: allow.
+            x-arbiter-decision: allow. The gRPC port also takes Envoy's access logs
+            (AccessLogService) and OTLP logs; they queue for the report rules in memory
+            (--accesslog-queue entries, dispatched --accesslog-batch at a time); a full queue
+            drops its oldest entry, or with SPILL writes to --accesslog-spill-dir (at most
+            --accesslog-spill-max bytes). --otlp-mapping names a YAML map of OTLP attribute
+            keys to attribute names, applied over the defaults.
 
         validate PATH
             Print every error of a config and exit 1, or a one-line summary and exit 0.
@@ -187,7 +198,9 @@ public final class Main {
 
   private static int serve(Map<String, String> flags, List<String> positional, PrintStream err) {
     allowOnly(flags, "config", "grpc-port", "admin-port", "grpc-host", "admin-host",
-        "http-port", "http-host", "http-path-prefix", "watch-interval", "drain-timeout", "log-level");
+        "http-port", "http-host", "http-path-prefix", "watch-interval", "drain-timeout", "log-level",
+        "accesslog-queue", "accesslog-batch", "accesslog-overflow", "accesslog-spill-dir",
+        "accesslog-spill-max", "otlp-mapping");
     if (!positional.isEmpty()) {
       throw new UsageException("unexpected argument '" + positional.get(0) + "' (use --config PATH)");
     }
@@ -209,15 +222,16 @@ public final class Main {
             .withHttp(flags.getOrDefault("http-host", defaults.httpHost()), httpPort(flags), pathPrefix(flags, defaults.httpPathPrefix()))
             .withWatchInterval(duration(flags, "watch-interval", defaults.watchInterval()))
             .withDrainTimeout(duration(flags, "drain-timeout", defaults.drainTimeout()));
+    AccessLogs.Options accessLogs = accessLogOptions(flags);
     ArbiterServer server;
     try {
-      server = ArbiterServer.start(options);
+      server = ArbiterServer.start(options, accessLogs);
     } catch (ConfigException e) {
       err.println("arbiter serve: the config " + options.config() + " is invalid:");
       printErrors(e, err);
       return 1;
     } catch (java.io.IOException e) {
-      err.println("arbiter serve: cannot listen: " + e.getMessage());
+      err.println("arbiter serve: cannot start: " + e.getMessage()); // a port, or the spill dir
       return 2;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "arbiter-shutdown"));
@@ -227,6 +241,85 @@ public final class Main {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  /** The access-log queue and OTLP mapping options of {@code serve}. */
+  static AccessLogs.Options accessLogOptions(Map<String, String> flags) {
+    QueueSettings q = QueueSettings.DEFAULT;
+    try {
+      q = q.withCapacity(positive(flags, "accesslog-queue", q.capacity()))
+          .withBatchSize(positive(flags, "accesslog-batch", q.batchSize()));
+      String overflow = flags.getOrDefault("accesslog-overflow", q.overflow().name());
+      QueueSettings.Overflow policy;
+      try {
+        policy = QueueSettings.Overflow.valueOf(overflow.toUpperCase(java.util.Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--accesslog-overflow must be DROP_OLDEST or SPILL, was '" + overflow + "'");
+      }
+      String dir = flags.get("accesslog-spill-dir");
+      if (policy == QueueSettings.Overflow.SPILL && dir == null) {
+        throw new UsageException("--accesslog-overflow SPILL needs --accesslog-spill-dir DIR");
+      }
+      if (policy != QueueSettings.Overflow.SPILL
+          && (dir != null || flags.containsKey("accesslog-spill-max"))) {
+        throw new UsageException("--accesslog-spill-dir and --accesslog-spill-max need"
+            + " --accesslog-overflow SPILL");
+      }
+      q = q.withOverflow(policy, dir == null ? null : Path.of(dir));
+      if (flags.containsKey("accesslog-spill-max")) {
+        q = q.withSpillMaxBytes(bytes(flags, "accesslog-spill-max"));
+      }
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
+    AttributeMapping mapping = AttributeMapping.defaults();
+    String file = flags.get("otlp-mapping");
+    if (file != null) {
+      try {
+        mapping = AttributeMapping.load(Path.of(file));
+      } catch (java.io.IOException e) {
+        throw new UsageException("--otlp-mapping: cannot read " + file + ": " + e.getMessage());
+      } catch (IllegalArgumentException e) {
+        throw new UsageException("--otlp-mapping: " + e.getMessage());
+      }
+    }
+    return new AccessLogs.Options(q, mapping);
+  }
+
+  private static int positive(Map<String, String> flags, String name, int defaultValue) {
+    String v = flags.get(name);
+    if (v == null) {
+      return defaultValue;
+    }
+    try {
+      int n = Integer.parseInt(v.replace("_", ""));
+      if (n < 1) {
+        throw new NumberFormatException();
+      }
+      return n;
+    } catch (NumberFormatException e) {
+      throw new UsageException("--" + name + " must be a positive number, was '" + v + "'");
+    }
+  }
+
+  /** A byte count: a number with an optional k, m or g (powers of 1024). */
+  private static long bytes(Map<String, String> flags, String name) {
+    String v = flags.get(name).strip().toLowerCase(java.util.Locale.ROOT);
+    long unit = 1;
+    if (v.endsWith("k") || v.endsWith("m") || v.endsWith("g")) {
+      unit = switch (v.charAt(v.length() - 1)) {
+        case 'k' -> 1024L;
+        case 'm' -> 1024L * 1024;
+        default -> 1024L * 1024 * 1024;
+      };
+      v = v.substring(0, v.length() - 1);
+    }
+    try {
+      return Math.multiplyExact(Long.parseLong(v), unit);
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new UsageException("--" + name + " must be a byte count like 512m or 2g, was '"
+          + flags.get(name) + "'");
+    }
   }
 
   private static int validate(

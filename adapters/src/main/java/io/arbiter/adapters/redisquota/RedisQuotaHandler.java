@@ -1,0 +1,416 @@
+package io.arbiter.adapters.redisquota;
+
+import com.codahale.metrics.Counter;
+import io.arbiter.adapters.quota.Allocation;
+import io.arbiter.adapters.quota.AllocationMetrics;
+import io.arbiter.adapters.quota.BucketLimit;
+import io.arbiter.adapters.quota.QuotaConfig;
+import io.arbiter.adapters.quota.UnknownQuotaException;
+import io.arbiter.engine.spi.AdapterContext;
+import io.arbiter.engine.spi.Instance;
+import io.arbiter.engine.spi.LogLimiter;
+import io.arbiter.engine.spi.QuotaHandler;
+import io.arbiter.engine.spi.QuotaRequest;
+import io.arbiter.engine.spi.QuotaResult;
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.Delay;
+import java.lang.System.Logger.Level;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * Allocates from buckets kept in Redis, each allocation one {@code EVALSHA} of {@code allocate.lua}
+ * (one round trip; {@code EVAL} once more after Redis lost its script cache, on {@code
+ * NOSCRIPT}). Allocations of one engine call are sent back to back without waiting for each
+ * other's replies, so they share the connection's pipeline.
+ *
+ * <p>One Lettuce client and one connection per handler, on client resources of its own: two I/O
+ * threads and two computation threads (Lettuce's minimum; Netty starts them as they are needed)
+ * and Lettuce's timer. The first connection is made in the
+ * background (config load never waits for Redis) and retried on the context's scheduler until it
+ * succeeds; then the script is loaded ({@code SCRIPT LOAD}) and {@link #initialized()} completes.
+ * After that Lettuce reconnects by itself, backing off from 50 ms to 1 s. While
+ * disconnected, commands are rejected at once rather than queued. An allocation that gets no
+ * answer (not connected, a timeout, a Redis error) resolves by {@code failOpen}: granted in full,
+ * or over the limit; either way it is counted in {@code
+ * arbiter_redisquota_errors_total{handler,outcome}} and logged at most once a second. Replies
+ * complete the returned stages on Lettuce's I/O thread. Thread-safe.
+ */
+final class RedisQuotaHandler implements QuotaHandler {
+  static final Duration FIRST_CONNECT_RETRY_MAX = Duration.ofSeconds(5);
+  static final int REQUEST_QUEUE_SIZE = 100_000;
+  /** A fail-closed answer tells the client to wait this long (or the window, if shorter). */
+  static final Duration FAIL_CLOSED_RESET = Duration.ofSeconds(1);
+
+  private final String name;
+  private final QuotaConfig config;
+  private final RedisSettings settings;
+  private final Clock clock;
+  private final ScheduledExecutorService scheduler;
+  private final System.Logger log;
+  private final LongSupplier testNow;
+  private final LogLimiter failureLog = new LogLimiter(1);
+  private final AllocationMetrics allocations;
+  private final Counter errors;
+  private final AutoCloseable connectedGauge;
+  private final ClientResources resources;
+  private final AbstractRedisClient client;
+  private final CompletableFuture<Void> initialized = new CompletableFuture<>();
+  private final Object lock = new Object();
+
+  private volatile RedisScriptingAsyncCommands<String, String> commands;
+  private volatile String lastConnectError = "the first connection attempt has not ended";
+  // Guarded by lock.
+  private boolean closed;
+  private StatefulConnection<String, String> connection;
+  private ScheduledFuture<?> retry;
+  private int attempts;
+
+  /**
+   * @param testNow the time the script uses instead of Redis's {@code TIME}, in ms; null (always,
+   *     outside tests) to use the server's clock
+   */
+  RedisQuotaHandler(
+      QuotaConfig config, RedisSettings settings, AdapterContext context, LongSupplier testNow) {
+    this.name = context.handlerName();
+    this.config = config;
+    this.settings = settings;
+    this.clock = context.clock();
+    this.scheduler = context.scheduler();
+    this.log = context.logger();
+    this.testNow = testNow;
+    this.allocations = new AllocationMetrics(context.metrics(), name);
+    this.errors =
+        context.metrics().counter(
+            "arbiter_redisquota_errors_total",
+            "Allocations a redisquota handler could not get from Redis (not connected, timeout,"
+                + " Redis error), answered by its failOpen setting.",
+            "handler",
+            name,
+            "outcome",
+            settings.failOpen() ? "fail_open" : "fail_closed");
+    this.connectedGauge =
+        context.metrics().gauge(
+            "arbiter_redisquota_connected",
+            "1 while a redisquota handler's connection to Redis is up, else 0.",
+            this::connected,
+            "handler",
+            name);
+    this.resources =
+        ClientResources.builder()
+            .ioThreadPoolSize(2) // Lettuce's minimum: it raises anything lower to 2
+            .computationThreadPoolSize(2)
+            .reconnectDelay(
+                Delay.exponential(
+                    Duration.ofMillis(50), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+            .build();
+    SocketOptions socket =
+        SocketOptions.builder().connectTimeout(RedisSettings.CONNECT_TIMEOUT).keepAlive(true).build();
+    TimeoutOptions timeouts = TimeoutOptions.enabled(settings.timeout());
+    if (settings.cluster()) {
+      RedisClusterClient c = RedisClusterClient.create(resources, settings.uri());
+      c.setOptions(
+          ClusterClientOptions.builder()
+              .autoReconnect(true)
+              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+              .requestQueueSize(REQUEST_QUEUE_SIZE)
+              .socketOptions(socket)
+              .timeoutOptions(timeouts)
+              // Periodic (60 s) and adaptive (MOVED, ASK, reconnects) topology refresh.
+              .topologyRefreshOptions(ClusterTopologyRefreshOptions.enabled())
+              .build());
+      this.client = c;
+    } else {
+      RedisClient c = RedisClient.create(resources);
+      c.setOptions(
+          ClientOptions.builder()
+              .autoReconnect(true)
+              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+              .requestQueueSize(REQUEST_QUEUE_SIZE)
+              .socketOptions(socket)
+              .timeoutOptions(timeouts)
+              .build());
+      this.client = c;
+    }
+  }
+
+  /** Begins connecting; {@link #initialized()} completes when the first attempt ends. */
+  void start() {
+    connect();
+  }
+
+  @Override
+  public CompletionStage<Void> initialized() {
+    return initialized;
+  }
+
+  /**
+   * Takes {@code request.amount()} from the Redis bucket of {@code quota}'s name, dimensions and
+   * limit (see {@link QuotaConfig#resolve}). Fails, with {@link UnknownQuotaException}, only if the
+   * handler has no entry for the instance or cannot use the caller's limit; a Redis that does not
+   * answer gives the {@code failOpen} outcome, never a failed stage.
+   */
+  @Override
+  public CompletionStage<QuotaResult> allocate(Instance.Quota quota, QuotaRequest request) {
+    QuotaConfig.Bucket bucket;
+    try {
+      bucket = config.resolve(quota, request);
+    } catch (UnknownQuotaException e) {
+      logLimited(e.getMessage());
+      return CompletableFuture.failedStage(e);
+    }
+    BucketLimit limit = bucket.limit();
+    if (limit.maxAmount() == 0) {
+      return CompletableFuture.completedStage(
+          allocations.count(new QuotaResult(0, 0, 0, limit.window(), limit.window())));
+    }
+    RedisScriptingAsyncCommands<String, String> cmds = commands;
+    if (cmds == null) {
+      return CompletableFuture.completedStage(
+          failed(limit, request, "not connected to Redis: " + lastConnectError));
+    }
+    String[] keys = {bucket.key()};
+    String[] args = {
+      limit.algorithm().code(),
+      Long.toString(limit.maxAmount()),
+      Long.toString(limit.windowMillis()),
+      Long.toString(switch (limit.algorithm()) {
+        case ROLLING_WINDOW -> limit.buckets();
+        case TOKEN_BUCKET -> limit.tickMillis();
+        case FIXED_WINDOW -> 0;
+      }),
+      Long.toString(Math.min(request.amount(), limit.maxAmount() + 1)),
+      request.bestEffort() ? "1" : "0",
+      testNow == null ? "" : Long.toString(testNow.getAsLong())
+    };
+    CompletableFuture<QuotaResult> out = new CompletableFuture<>();
+    RedisScript script = RedisScript.ALLOCATE;
+    try {
+      cmds.<List<Object>>evalsha(script.sha1(), ScriptOutputType.MULTI, keys, args)
+          .whenComplete((reply, error) -> {
+            if (error != null && isNoScript(error)) {
+              try {
+                cmds.<List<Object>>eval(script.source(), ScriptOutputType.MULTI, keys, args)
+                    .whenComplete((r, e) -> finish(out, limit, request, r, e));
+              } catch (RuntimeException e) {
+                finish(out, limit, request, null, e);
+              }
+            } else {
+              finish(out, limit, request, reply, error);
+            }
+          });
+    } catch (RuntimeException e) {
+      finish(out, limit, request, null, e);
+    }
+    return out;
+  }
+
+  private void finish(
+      CompletableFuture<QuotaResult> out,
+      BucketLimit limit,
+      QuotaRequest request,
+      List<Object> reply,
+      Throwable error) {
+    QuotaResult r;
+    if (error == null) {
+      try {
+        r = allocations.count(
+            new Allocation(number(reply, 0), number(reply, 1), number(reply, 2)).toResult(limit));
+      } catch (RuntimeException e) {
+        r = failed(limit, request, "unexpected reply " + reply + ": " + e);
+      }
+    } else {
+      r = failed(limit, request, describe(error));
+    }
+    out.complete(r);
+  }
+
+  private static long number(List<Object> reply, int i) {
+    return ((Number) reply.get(i)).longValue();
+  }
+
+  /** The failOpen outcome: everything granted, or nothing; counted and logged. */
+  private QuotaResult failed(BucketLimit limit, QuotaRequest request, String reason) {
+    errors.inc();
+    logLimited(
+        "Redis at " + settings.display() + " did not answer an allocation ("
+            + reason + "); answered " + (settings.failOpen() ? "fail-open (granted)"
+            : "fail-closed (over the limit)"));
+    QuotaResult r;
+    if (settings.failOpen()) {
+      r = new QuotaResult(request.amount(), limit.maxAmount(),
+          Math.max(0, limit.maxAmount() - request.amount()), Duration.ZERO, limit.window());
+    } else {
+      Duration reset = limit.window().compareTo(FAIL_CLOSED_RESET) < 0
+          ? limit.window() : FAIL_CLOSED_RESET;
+      r = new QuotaResult(0, limit.maxAmount(), 0, reset, limit.window());
+    }
+    return allocations.count(r);
+  }
+
+  private void logLimited(String message) {
+    long suppressed = failureLog.tryAcquire(clock.millis());
+    if (suppressed >= 0) {
+      log.log(Level.WARNING, "redisquota ''{0}'': {1}{2}", name, message,
+          suppressed > 0 ? " (" + suppressed + " similar messages suppressed)" : "");
+    }
+  }
+
+  private static boolean isNoScript(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof RedisNoScriptException
+          || (c.getMessage() != null && c.getMessage().startsWith("NOSCRIPT"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private String describe(Throwable t) {
+    Throwable c = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    if (c instanceof RedisCommandTimeoutException) {
+      return "no reply within " + settings.timeout().toMillis() + "ms";
+    }
+    StringBuilder b = new StringBuilder();
+    for (Throwable x = c; x != null && b.length() < 500; x = x.getCause()) {
+      if (b.length() > 0) {
+        b.append(", caused by ");
+      }
+      b.append(x.getClass().getSimpleName());
+      if (x.getMessage() != null) {
+        b.append(": ").append(RedisSettings.redact(x.getMessage()));
+      }
+    }
+    return b.toString();
+  }
+
+  /** 1 while connected, else 0. */
+  int connected() {
+    synchronized (lock) {
+      return connection != null && connection.isOpen() ? 1 : 0;
+    }
+  }
+
+  private void connect() {
+    CompletionStage<? extends StatefulConnection<String, String>> attempt;
+    try {
+      if (settings.cluster()) {
+        // Lettuce's connectAsync needs the cluster's topology loaded first (connect() does both).
+        RedisClusterClient cluster = (RedisClusterClient) client;
+        attempt = cluster.refreshPartitionsAsync().toCompletableFuture()
+            .thenCompose(v -> cluster.connectAsync(StringCodec.UTF8));
+      } else {
+        attempt = ((RedisClient) client).connectAsync(StringCodec.UTF8, settings.uri());
+      }
+    } catch (RuntimeException e) {
+      attempt = CompletableFuture.failedFuture(e);
+    }
+    attempt.whenComplete(this::onConnect);
+  }
+
+  private void onConnect(StatefulConnection<String, String> conn, Throwable error) {
+    synchronized (lock) {
+      if (closed) {
+        if (conn != null) {
+          conn.closeAsync();
+        }
+        return;
+      }
+      if (error != null) {
+        lastConnectError = describe(error);
+        long delay = Math.min(FIRST_CONNECT_RETRY_MAX.toMillis(), 250L << Math.min(attempts, 5));
+        attempts++;
+        log.log(Level.WARNING,
+            "redisquota ''{0}'': cannot connect to Redis at {1} ({2}); allocations answer {3}"
+                + " until it succeeds; retrying in {4}ms",
+            name, settings.display(), lastConnectError,
+            settings.failOpen() ? "fail-open" : "fail-closed", delay);
+        try {
+          retry = scheduler.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+          log.log(Level.WARNING, "redisquota ''{0}'': the scheduler is shut down; no more"
+              + " connection attempts", name);
+        }
+      } else {
+        connection = conn;
+        commands = conn instanceof StatefulRedisClusterConnection<String, String> cc
+            ? cc.async()
+            : ((StatefulRedisConnection<String, String>) conn).async();
+        log.log(Level.INFO, "redisquota ''{0}'': connected to Redis at {1}", name,
+            settings.display());
+      }
+    }
+    RedisScriptingAsyncCommands<String, String> cmds = commands;
+    if (error != null || cmds == null) {
+      initialized.complete(null);
+      return;
+    }
+    // Load the script now, so the first allocations need no EVAL (and warm the path).
+    try {
+      cmds.scriptLoad(RedisScript.ALLOCATE.source()).whenComplete((sha, e) -> {
+        if (e != null) {
+          log.log(Level.DEBUG, "redisquota ''{0}'': SCRIPT LOAD failed ({1}); the first"
+              + " allocation will send the script", name, describe(e));
+        }
+        initialized.complete(null);
+      });
+    } catch (RuntimeException e) {
+      initialized.complete(null);
+    }
+  }
+
+  /** Closes the connection and the client, and releases its threads; does not wait. */
+  @Override
+  public void close() {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      lastConnectError = "the handler is closed";
+      commands = null;
+      connection = null;
+      if (retry != null) {
+        retry.cancel(false);
+      }
+    }
+    initialized.complete(null);
+    try {
+      connectedGauge.close();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot happen: a gauge registration does not throw", e);
+    }
+    try {
+      client.shutdownAsync(0, 2, TimeUnit.SECONDS)
+          .whenComplete((v, t) -> resources.shutdown(0, 2, TimeUnit.SECONDS));
+    } catch (RuntimeException e) {
+      log.log(Level.WARNING, "redisquota '" + name + "': closing the Redis client failed", e);
+      resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+  }
+}

@@ -1,10 +1,10 @@
 package io.arbiter.accesslog;
 
 import com.google.protobuf.Timestamp;
-import io.arbiter.accesslog.internal.QueryStrings;
+import io.arbiter.frontend.QueryStrings;
 import io.arbiter.accesslog.internal.ResponseFlagsText;
-import io.arbiter.accesslog.internal.Structs;
-import io.arbiter.accesslog.internal.Texts;
+import io.arbiter.frontend.Structs;
+import io.arbiter.frontend.Texts;
 import io.arbiter.engine.AttributeBag;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.RequestMethod;

@@ -1,8 +1,8 @@
 package io.arbiter.accesslog;
 
-import io.arbiter.accesslog.internal.QueryStrings;
-import io.arbiter.accesslog.internal.Structs;
-import io.arbiter.accesslog.internal.Texts;
+import io.arbiter.frontend.QueryStrings;
+import io.arbiter.frontend.Structs;
+import io.arbiter.frontend.Texts;
 import io.arbiter.engine.AttributeBag;
 import io.arbiter.engine.AttributeType;
 import io.arbiter.engine.Vocabulary;

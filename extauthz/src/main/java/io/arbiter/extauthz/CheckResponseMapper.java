@@ -7,7 +7,7 @@ import io.arbiter.engine.CheckDecision;
 import io.arbiter.engine.spi.CheckResult;
 import io.arbiter.engine.spi.HeaderValue;
 import io.arbiter.extauthz.internal.HttpStatuses;
-import io.arbiter.extauthz.internal.Structs;
+import io.arbiter.frontend.Structs;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption;
 import io.envoyproxy.envoy.config.core.v3.HeaderValueOption.HeaderAppendAction;
 import io.envoyproxy.envoy.config.core.v3.QueryParameter;

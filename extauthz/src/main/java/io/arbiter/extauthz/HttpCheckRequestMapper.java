@@ -3,7 +3,7 @@ package io.arbiter.extauthz;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.UnsafeByteOperations;
 import io.arbiter.extauthz.internal.Addresses;
-import io.arbiter.extauthz.internal.Texts;
+import io.arbiter.frontend.Texts;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.HeaderMap;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;

@@ -4,7 +4,7 @@ import io.arbiter.engine.CheckDecision;
 import io.arbiter.engine.spi.CheckResult;
 import io.arbiter.engine.spi.HeaderValue;
 import io.arbiter.extauthz.HttpCheckResponse.Header;
-import io.arbiter.extauthz.internal.Texts;
+import io.arbiter.frontend.Texts;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

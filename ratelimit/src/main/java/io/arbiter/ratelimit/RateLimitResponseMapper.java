@@ -6,7 +6,7 @@ import io.arbiter.engine.PolicyEngine;
 import io.arbiter.engine.QuotaDecision;
 import io.arbiter.engine.spi.Durations;
 import io.arbiter.engine.spi.QuotaResult;
-import io.arbiter.ratelimit.internal.Structs;
+import io.arbiter.frontend.Structs;
 import io.arbiter.ratelimit.internal.Units;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;

@@ -1,5 +1,6 @@
 package io.arbiter.accesslog.internal;
 
+import io.arbiter.frontend.Structs;
 import io.arbiter.engine.AttributeBag;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -1,4 +1,4 @@
-package io.arbiter.accesslog.internal;
+package io.arbiter.frontend;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
@@ -8,8 +8,6 @@ import java.util.Map;
 /**
  * Splits an HTTP request target into path and query parameters the way Envoy's own query matchers
  * read them: {@code &}-separated {@code key=value} pairs, {@code %XX} and {@code +} decoded.
- * A copy of {@code io.arbiter.extauthz.internal.QueryStrings} (front ends do not depend on one
- * another), to move into a shared module.
  *
  * <p>Decoding is lenient: a {@code %} not followed by two hex digits stays as it is, and bytes that
  * are not UTF-8 become U+FFFD. A key without {@code =} has the empty value; empty keys are skipped.

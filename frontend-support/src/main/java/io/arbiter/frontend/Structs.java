@@ -1,4 +1,4 @@
-package io.arbiter.extauthz.internal;
+package io.arbiter.frontend;
 
 import com.google.protobuf.ListValue;
 import com.google.protobuf.Struct;
@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * Converts protobuf {@code Struct}s to the JSON-like Java values of a {@code DYN_MAP} attribute:
- * maps, lists, {@link String}, {@link Double} and {@link Boolean}, all unmodifiable.
+ * maps, lists, {@link String}, {@link Double} and {@link Boolean}, all unmodifiable; and builds the
+ * {@code Value}s front ends put in dynamic metadata.
  *
  * <p>Attribute values hold no null: a JSON {@code null} (or a value with no kind set) is dropped, from
  * a map as a missing key and from a list as a missing element. Depth needs no guard: the protobuf
@@ -84,8 +85,23 @@ public final class Structs {
     return Value.newBuilder().setStringValue(s).build();
   }
 
+  /** A number value. */
+  public static Value number(double n) {
+    return Value.newBuilder().setNumberValue(n).build();
+  }
+
+  /** A list value. */
+  public static Value list(java.util.Collection<Value> items) {
+    return Value.newBuilder().setListValue(ListValue.newBuilder().addAllValues(items)).build();
+  }
+
+  /** A struct value. */
+  public static Value struct(Struct.Builder struct) {
+    return Value.newBuilder().setStructValue(struct).build();
+  }
+
   /** A list of string values. */
-  public static Value strings(List<String> items) {
+  public static Value strings(java.util.Collection<String> items) {
     ListValue.Builder list = ListValue.newBuilder();
     for (String s : items) {
       list.addValues(string(s));

@@ -1,4 +1,4 @@
-package io.arbiter.extauthz.internal;
+package io.arbiter.frontend;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

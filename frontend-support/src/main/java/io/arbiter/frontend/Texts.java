@@ -1,11 +1,49 @@
-package io.arbiter.accesslog.internal;
+package io.arbiter.frontend;
 
+import com.google.protobuf.ByteString;
 import java.util.Collections;
 import java.util.Map;
 
-/** Header names and peer addresses as attribute text. */
+/**
+ * Wire text as attribute text: lenient UTF-8 decoding and byte counting, lowercase header names,
+ * peer addresses as Envoy prints them.
+ */
 public final class Texts {
   private Texts() {}
+
+  /**
+   * Decodes {@code bytes} as UTF-8; malformed or truncated sequences become U+FFFD, never an
+   * exception (a header's {@code raw_value} may hold anything).
+   */
+  public static String decodeUtf8(ByteString bytes) {
+    return bytes.isEmpty() ? "" : bytes.toStringUtf8();
+  }
+
+  /**
+   * The number of bytes {@code s} takes in UTF-8, computed without encoding it. An unpaired
+   * surrogate counts as the 3 bytes of its replacement character.
+   */
+  public static int utf8Length(String s) {
+    int n = s.length();
+    int bytes = n;
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        continue;
+      }
+      if (c < 0x800) {
+        bytes += 1;
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < n
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        bytes += 2; // a pair is 2 chars and 4 bytes
+        i++;
+      } else {
+        bytes += 2;
+      }
+    }
+    return bytes;
+  }
 
   /** Lowercases ASCII letters only (header names); returns {@code s} itself when already lower. */
   public static String lowerAscii(String s) {

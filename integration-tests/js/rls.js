@@ -21,7 +21,13 @@
 // ({"fields": {"decision_ids": {"listValue": {"values": [{"stringValue": ...}]}}}}).
 //
 // The requests run one after another, each as its own unary call, so the results line up with
-// the requests (and a counter they share goes down in order). Exit 0 when every call completed
+// the requests (and a counter they share goes down in order).
+//
+// Concurrent mode, for several servers sharing one limit: give "targets" instead of "target",
+//   {"targets": ["127.0.0.1:9191", "127.0.0.1:9192"], "concurrency": 32, "requests": [...]}
+// Request i goes to targets[i % targets.length] (one channel per target), up to "concurrency"
+// calls (default: all of them) in flight at once. results[i] still answers requests[i], with
+// "target": its index in targets added. Exit 0 when every call completed
 // (whatever its overall_code), 1 when a call itself failed (its error is still printed), 2 on bad
 // usage or input.
 'use strict';
@@ -97,10 +103,18 @@ async function main() {
   } catch (e) {
     usage(`stdin is not JSON: ${e.message}`);
   }
-  if (typeof input.target !== 'string' || !Array.isArray(input.requests)) {
-    usage('input needs "target" (host:port) and "requests" (an array of RateLimitRequest objects)');
+  const concurrentMode = Array.isArray(input.targets);
+  if ((!concurrentMode && typeof input.target !== 'string') || !Array.isArray(input.requests)
+      || (concurrentMode && (input.targets.length === 0
+          || input.targets.some((t) => typeof t !== 'string')))) {
+    usage('input needs "target" (host:port) or "targets" (an array of them), and "requests"'
+      + ' (an array of RateLimitRequest objects)');
   }
   const deadlineMs = Number.isInteger(input.deadlineMs) ? input.deadlineMs : 10000;
+  if (concurrentMode) {
+    await concurrent(includeDirs, input, deadlineMs);
+    return;
+  }
   const client = loadRateLimitClient(includeDirs, input.target);
   const results = [];
   try {
@@ -109,6 +123,30 @@ async function main() {
     }
   } finally {
     client.close();
+  }
+  process.stdout.write(JSON.stringify({ results }, null, 2) + '\n');
+  process.exitCode = results.some((r) => r.error) ? 1 : 0;
+}
+
+// Every request in flight at once (at most input.concurrency), round-robin over the targets.
+async function concurrent(includeDirs, input, deadlineMs) {
+  const clients = input.targets.map((t) => loadRateLimitClient(includeDirs, t));
+  const n = input.requests.length;
+  const limit = Number.isInteger(input.concurrency) && input.concurrency > 0 ? input.concurrency : n;
+  const results = new Array(n);
+  let next = 0;
+  async function worker() {
+    while (next < n) {
+      const i = next++;
+      const t = i % clients.length;
+      const r = await shouldRateLimit(clients[t], input.requests[i], deadlineMs);
+      results[i] = { target: t, ...r };
+    }
+  }
+  try {
+    await Promise.all(Array.from({ length: Math.min(limit, n) }, worker));
+  } finally {
+    clients.forEach((c) => c.close());
   }
   process.stdout.write(JSON.stringify({ results }, null, 2) + '\n');
   process.exitCode = results.some((r) => r.error) ? 1 : 0;

@@ -6,6 +6,9 @@ import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
 import io.envoyproxy.envoy.service.auth.v3.OkHttpResponse;
+import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitRequest;
+import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;
+import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitServiceGrpc;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
@@ -33,8 +36,14 @@ import java.util.concurrent.atomic.LongAdder;
  * server counts the calls it answered: {@code GET http://ADMIN_HOST:ADMIN_PORT/count} returns
  * {@code bare_checks_total N}, and the count is printed to stdout at exit (SIGTERM).
  *
+ * <p>With {@code --ratelimit} it also serves {@code envoy.service.ratelimit.v3.RateLimitService}
+ * (the baseline of {@code load/quota.sh}): every {@code ShouldRateLimit} is answered {@code
+ * overall_code} OK with one OK status per descriptor, deciding nothing, and counted as {@code
+ * bare_ratelimit_total N} on {@code /count}. Without the flag the server is exactly what it was.
+ *
  * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar io.arbiter.bench.BareAuthorizationServer
- * [--host 127.0.0.1] [--port 9191] [--admin-port 9902]} (the admin port binds to 127.0.0.1).
+ * [--host 127.0.0.1] [--port 9191] [--admin-port 9902] [--ratelimit]} (the admin port binds to
+ * 127.0.0.1).
  */
 public final class BareAuthorizationServer {
   private static final CheckResponse OK =
@@ -62,18 +71,47 @@ public final class BareAuthorizationServer {
     }
   }
 
+  /** With {@code --ratelimit}: answers every ShouldRateLimit OK, one OK status per descriptor. */
+  static final class RateLimit extends RateLimitServiceGrpc.RateLimitServiceImplBase {
+    private static final RateLimitResponse.DescriptorStatus OK_STATUS =
+        RateLimitResponse.DescriptorStatus.newBuilder().setCode(RateLimitResponse.Code.OK).build();
+    final LongAdder answered = new LongAdder();
+
+    static RateLimitResponse answer(RateLimitRequest request) {
+      RateLimitResponse.Builder b =
+          RateLimitResponse.newBuilder().setOverallCode(RateLimitResponse.Code.OK);
+      for (int i = 0; i < request.getDescriptorsCount(); i++) {
+        b.addStatuses(OK_STATUS);
+      }
+      return b.build();
+    }
+
+    @Override
+    public void shouldRateLimit(
+        RateLimitRequest request, StreamObserver<RateLimitResponse> responseObserver) {
+      responseObserver.onNext(answer(request));
+      responseObserver.onCompleted();
+      answered.increment();
+    }
+  }
+
   public static void main(String[] args) throws IOException, InterruptedException {
     String host = "127.0.0.1";
     int port = 9191;
     int adminPort = 9902;
+    RateLimit rateLimit = null;
     for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--ratelimit")) {
+        rateLimit = new RateLimit();
+        continue;
+      }
       String value = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
         case "--host" -> host = value;
         case "--port" -> port = Integer.parseInt(value);
         case "--admin-port" -> adminPort = Integer.parseInt(value);
         default -> {
-          System.err.println("usage: BareAuthorizationServer [--host H] [--port N] [--admin-port N]");
+          System.err.println("usage: BareAuthorizationServer [--host H] [--port N] [--admin-port N] [--ratelimit]");
           System.exit(2);
         }
       }
@@ -89,17 +127,22 @@ public final class BareAuthorizationServer {
           t.setDaemon(true);
           return t;
         });
-    Server server =
+    NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
             .executor(executor)
             .maxInboundMessageSize(4 * 1024 * 1024)
-            .addService(service)
-            .build()
-            .start();
+            .addService(service);
+    if (rateLimit != null) {
+      builder.addService(rateLimit);
+    }
+    Server server = builder.build().start();
+    RateLimit rls = rateLimit;
 
     HttpServer admin = HttpServer.create(new InetSocketAddress("127.0.0.1", adminPort), 16);
     admin.createContext("/count", exchange -> {
-      byte[] body = ("bare_checks_total " + service.answered.sum() + "\n").getBytes(StandardCharsets.UTF_8);
+      String text = "bare_checks_total " + service.answered.sum() + "\n"
+          + (rls == null ? "" : "bare_ratelimit_total " + rls.answered.sum() + "\n");
+      byte[] body = text.getBytes(StandardCharsets.UTF_8);
       exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
       exchange.sendResponseHeaders(200, body.length);
       try (OutputStream out = exchange.getResponseBody()) {
@@ -117,6 +160,9 @@ public final class BareAuthorizationServer {
       }
       admin.stop(0);
       System.out.println("bare_checks_total " + service.answered.sum());
+      if (rls != null) {
+        System.out.println("bare_ratelimit_total " + rls.answered.sum());
+      }
       System.out.flush();
     }, "bare-shutdown"));
     System.out.println("bare authorization server: grpc " + host + ":" + server.getPort()

@@ -248,7 +248,6 @@ public final class PolicyEngine {
       expressionFailed(ev, rule, "condition or directive", e);
     }
     for (CompiledRule.Action action : rule.actions()) {
-      String where = "rule '" + rule.name() + "': handler '" + action.handlerName() + "'";
       for (CompiledInstance instance : action.checks()) {
         CompletableFuture<CheckResult> part;
         try {
@@ -264,7 +263,7 @@ public final class PolicyEngine {
           ev.add(now);
         } else {
           ev.add(withDeadline(part, ev).thenApply(PolicyEngine::requireResult)
-              .exceptionally(t -> handlerFailed(ev, where, t)));
+              .exceptionally(t -> handlerFailed(ev, rule, action, t)));
         }
       }
       for (CompiledInstance.Quota quota : action.quotas()) {
@@ -278,7 +277,7 @@ public final class PolicyEngine {
           allocation = CompletableFuture.failedFuture(e);
         }
         ev.add(withDeadline(allocation, ev).thenApply(r -> quotaResult(quota.name(), r))
-            .exceptionally(t -> handlerFailed(ev, where, t)));
+            .exceptionally(t -> handlerFailed(ev, rule, action, t)));
       }
     }
     if (rule.shadow()) {
@@ -372,7 +371,10 @@ public final class PolicyEngine {
     ev.add(failure(ev, ev.snapshot.settings()));
   }
 
-  private CheckResult handlerFailed(Evaluation ev, String where, Throwable t) {
+  /** Only on failure: the message naming rule and handler is built here, not on every check. */
+  private CheckResult handlerFailed(
+      Evaluation ev, CompiledRule rule, CompiledRule.Action action, Throwable t) {
+    String where = "rule '" + rule.name() + "': handler '" + action.handlerName() + "'";
     Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
     if (cause instanceof TimeoutException) {
       handlerTimeouts.inc();

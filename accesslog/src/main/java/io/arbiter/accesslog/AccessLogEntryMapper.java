@@ -45,7 +45,8 @@ import java.util.Objects;
  *       route_name}, {@code upstream_cluster}.
  *   <li>{@code context.metadata}: {@code metadata.filter_metadata} by filter name, JSON-like (the
  *       ext_authz filter's entry holds what Arbiter's own Check put in its dynamic metadata:
- *       {@code decision_id}, {@code matched_rules}, …).
+ *       {@code decision_id}, {@code matched_rules}, …). {@code check.cache_hit}: that entry's
+ *       {@code cache_hit}, when Arbiter's Check decided the request.
  *   <li>{@code context.reporter.node}/{@code .cluster}/{@code .name}: from the stream's {@link
  *       Reporter}. {@code context.reporter.kind} and anything else: from {@code custom_tags},
  *       through the {@link AttributeMapping} (Envoy's entries do not say whether the listener was
@@ -203,9 +204,17 @@ public final class AccessLogEntryMapper {
     bag.putNonEmpty("route.name", c.getRouteName());
     bag.putNonEmpty("upstream.cluster", c.getUpstreamCluster());
     if (c.hasMetadata() && c.getMetadata().getFilterMetadataCount() > 0) {
-      bag.put("context.metadata", Structs.filterMetadata(c.getMetadata()));
+      Map<String, Object> metadata = Structs.filterMetadata(c.getMetadata());
+      bag.put("context.metadata", metadata);
+      if (metadata.get(EXT_AUTHZ) instanceof Map<?, ?> authz
+          && authz.get("cache_hit") instanceof Boolean hit) {
+        bag.put("check.cache_hit", hit);
+      }
     }
   }
+
+  /** The filter name Envoy's ext_authz filter emits its dynamic metadata under. */
+  private static final String EXT_AUTHZ = "envoy.filters.http.ext_authz";
 
   private static SocketAddress socket(Address a) {
     return a.hasSocketAddress() ? a.getSocketAddress() : null;

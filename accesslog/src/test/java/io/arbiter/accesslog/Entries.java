@@ -66,6 +66,7 @@ final class Entries {
         .setMetadata(Metadata.newBuilder().putFilterMetadata("envoy.filters.http.ext_authz",
             Struct.newBuilder()
                 .putFields("decision_id", Value.newBuilder().setStringValue("0123456789abcdef").build())
+                .putFields("cache_hit", Value.newBuilder().setBoolValue(true).build())
                 .putFields("matched_rules", Value.newBuilder().setListValue(ListValue.newBuilder()
                     .addValues(Value.newBuilder().setStringValue("tag-user"))).build())
                 .build()));

@@ -2,6 +2,7 @@ package io.arbiter.extauthz;
 
 import com.google.protobuf.BoolValue;
 import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
 import com.google.rpc.Status;
 import io.arbiter.engine.CheckDecision;
 import io.arbiter.engine.spi.CheckResult;
@@ -35,7 +36,8 @@ import java.util.Map;
  *       its APIs; nothing is left to them.
  *   <li>{@code dynamic_metadata} on every response, for access logs ({@code
  *       %DYNAMIC_METADATA(envoy.filters.http.ext_authz:decision_id)%}) and later filters: {@code
- *       decision_id}, {@code matched_rules} (a list), {@code config_version}, {@code error} (the
+ *       decision_id}, {@code matched_rules} (a list), {@code config_version}, {@code cache_hit}
+ *       (true when the decision came from the decision cache), {@code error} (the
  *       decision's errors joined by {@code "; "}) when the decision failed, and {@code rejected}
  *       (the reason) when the request was rejected over a limit.
  * </ul>
@@ -121,7 +123,8 @@ public final class CheckResponseMapper {
         Struct.newBuilder()
             .putFields("decision_id", Structs.string(decision.id()))
             .putFields("matched_rules", Structs.strings(decision.matchedRules()))
-            .putFields("config_version", Structs.string(decision.configVersion()));
+            .putFields("config_version", Structs.string(decision.configVersion()))
+            .putFields("cache_hit", Value.newBuilder().setBoolValue(decision.cached()).build());
     List<String> errors = decision.errors();
     if (!errors.isEmpty()) {
       md.putFields("error", Structs.string(String.join("; ", errors)));

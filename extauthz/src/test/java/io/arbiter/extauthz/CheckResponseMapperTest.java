@@ -41,12 +41,17 @@ class CheckResponseMapperTest {
   }
 
   static Struct metadata(String id, List<String> rules, String version) {
+    return metadata(id, rules, version, false);
+  }
+
+  static Struct metadata(String id, List<String> rules, String version, boolean cached) {
     ListValue.Builder list = ListValue.newBuilder();
     rules.forEach(r -> list.addValues(Value.newBuilder().setStringValue(r)));
     return Struct.newBuilder()
         .putFields("decision_id", Value.newBuilder().setStringValue(id).build())
         .putFields("matched_rules", Value.newBuilder().setListValue(list).build())
         .putFields("config_version", Value.newBuilder().setStringValue(version).build())
+        .putFields("cache_hit", Value.newBuilder().setBoolValue(cached).build())
         .build();
   }
 

@@ -13,17 +13,26 @@ import java.util.List;
  * @param configVersion the version of the config that decided
  * @param errors what failed (expressions, handlers, deadlines); when not empty, {@code result}
  *     includes the configured fail-open or fail-closed outcome
+ * @param cached true when the decision was reused from the decision cache (the result, matched
+ *     rules and config version are those of the evaluation that took it; the id is this call's)
  */
 public record CheckDecision(
     String id,
     CheckResult result,
     List<String> matchedRules,
     String configVersion,
-    List<String> errors) {
+    List<String> errors,
+    boolean cached) {
 
   public CheckDecision {
     matchedRules = List.copyOf(matchedRules);
     errors = List.copyOf(errors);
+  }
+
+  /** A decision that was evaluated, not reused. */
+  public CheckDecision(String id, CheckResult result, List<String> matchedRules,
+      String configVersion, List<String> errors) {
+    this(id, result, matchedRules, configVersion, errors, false);
   }
 
   public boolean failed() {

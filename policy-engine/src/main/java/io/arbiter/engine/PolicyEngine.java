@@ -8,11 +8,13 @@ import io.arbiter.engine.config.ConfigSnapshot;
 import io.arbiter.engine.config.Settings;
 import io.arbiter.engine.internal.CompiledInstance;
 import io.arbiter.engine.internal.CompiledRule;
+import io.arbiter.engine.internal.DecisionCache;
 import io.arbiter.engine.internal.EvaluationException;
 import io.arbiter.engine.internal.Expression;
 import io.arbiter.engine.internal.RuleIndex;
 import io.arbiter.engine.internal.QuotaDispatcher;
 import io.arbiter.engine.internal.ReportDispatcher;
+import io.arbiter.engine.internal.RuleReferences;
 import io.arbiter.engine.internal.RuleSet;
 import io.arbiter.engine.metrics.BucketHistogram;
 import io.arbiter.engine.spi.CheckResult;
@@ -72,6 +74,9 @@ public final class PolicyEngine {
   private final BucketHistogram latency;
   private final ReportDispatcher reports;
   private final QuotaDispatcher quotas;
+  private final DecisionCache.Counters cacheCounters;
+  /** The serving snapshot's decision cache; null when it has the cache off. */
+  private volatile DecisionCache cache;
 
   public PolicyEngine(EngineServices services) {
     this.services = services;
@@ -98,6 +103,16 @@ public final class PolicyEngine {
             LATENCY_BUCKETS);
     reports = new ReportDispatcher(m, services.clock());
     quotas = new QuotaDispatcher(m, services.clock());
+    cacheCounters = DecisionCache.Counters.register(m);
+    m.gauge("arbiter_check_cache_entries", "Decisions in the check decision cache.", () -> {
+      DecisionCache c = cache;
+      return c == null ? 0 : c.size();
+    });
+    m.gauge("arbiter_check_cache_shapes",
+        "Distinct sets of read attributes the cached decisions of the serving config have.", () -> {
+          DecisionCache c = cache;
+          return c == null ? 0 : c.shapes();
+        });
   }
 
   /**
@@ -152,7 +167,12 @@ public final class PolicyEngine {
    * {@code next} does not reuse are closed after a grace period for in-flight checks.
    */
   public void apply(ConfigSnapshot next) {
+    DecisionCache old = cache;
+    cache = next.settings().cache().enabled() ? new DecisionCache(next, cacheCounters, services.clock()) : null;
     ConfigSnapshot previous = snapshot.getAndSet(next);
+    if (old != null) {
+      old.clear();
+    }
     if (previous != null) {
       Set<Object> keep = new HashSet<>();
       next.handlers().values().forEach(h -> keep.add(h.handler()));
@@ -180,49 +200,96 @@ public final class PolicyEngine {
 
   /** Closes the serving snapshot's handlers. The engine serves nothing afterwards. */
   public void close() {
+    cache = null;
     ConfigSnapshot s = snapshot.getAndSet(null);
     if (s != null) {
       s.closeHandlers(Set.of());
     }
   }
 
-  /** Decides one check. The stage never completes exceptionally. */
+  /**
+   * Decides one check, from the decision cache when a reusable decision for the attributes it
+   * depends on is there ({@link DecisionCache}). The stage never completes exceptionally.
+   */
   public CompletionStage<CheckDecision> check(AttributeBag bag) {
     long start = System.nanoTime();
     ConfigSnapshot snap = snapshot.get();
-    String id = newDecisionId();
     if (snap == null) {
-      Evaluation ev = new Evaluation(id, null, start);
+      Evaluation ev = new Evaluation(newDecisionId(), null, start, false);
       ev.error("no config loaded");
       ev.add(failure(ev, Settings.DEFAULT));
       return CompletableFuture.completedFuture(ev.finish());
     }
-    Evaluation ev = new Evaluation(id, snap, start);
+    DecisionCache c = cache;
+    if (c == null || c.snapshot() != snap) {
+      return evaluate(snap, bag, start, false).decision();
+    }
+    DecisionCache.Entry hit = c.lookup(bag);
+    if (hit != null) {
+      return CompletableFuture.completedFuture(reused(hit, start));
+    }
+    DecisionCache.Flight flight = c.join(bag);
+    if (!flight.leader()) {
+      return flight.done().thenCompose(e -> {
+        if (e != null && e.tryUse()) {
+          c.merged();
+          return CompletableFuture.completedFuture(reused(e, start));
+        }
+        return evaluate(snap, bag, start, false).decision();
+      });
+    }
+    Evaluation ev;
+    try {
+      ev = evaluate(snap, bag, start, true);
+    } catch (RuntimeException | Error e) {
+      c.complete(flight, bag, null, List.of(), true, null, null);
+      throw e;
+    }
+    return ev.decision().whenComplete((d, t) -> c.complete(flight, bag,
+        d == null ? null : d.result(), d == null ? List.of() : d.matchedRules(),
+        d == null || d.failed(), ev.read, ev.cap));
+  }
+
+  /** A cached decision answering this call: its own id, counted like an evaluated one. */
+  private CheckDecision reused(DecisionCache.Entry e, long start) {
+    (e.result().allowed() ? allowed : denied).inc();
+    latency.observe((System.nanoTime() - start) / 1e9);
+    return new CheckDecision(newDecisionId(), e.result(), e.matchedRules(), e.configVersion(),
+        List.of(), true);
+  }
+
+  /** Evaluates every candidate rule; {@code track} records what was read, for the cache. */
+  private Evaluation evaluate(ConfigSnapshot snap, AttributeBag bag, long start, boolean track) {
+    Evaluation ev = new Evaluation(newDecisionId(), snap, start, track);
     RuleSet checks = snap.checks();
     RuleIndex index = checks.index();
     List<CompiledRule> rules = checks.rules();
     if (index == null) {
-      for (CompiledRule rule : rules) {
-        evaluate(rule, bag, ev);
+      for (int i = 0; i < rules.size(); i++) {
+        evaluate(rules.get(i), i, bag, ev);
       }
     } else {
+      if (track) {
+        RuleReferences.or(ev.read, checks.references().index());
+      }
       long[] candidates = index.candidates(bag);
       for (int w = 0; w < candidates.length; w++) {
         long bits = candidates[w];
         while (bits != 0) {
-          evaluate(rules.get((w << 6) + Long.numberOfTrailingZeros(bits)), bag, ev);
+          int position = (w << 6) + Long.numberOfTrailingZeros(bits);
+          evaluate(rules.get(position), position, bag, ev);
           bits &= bits - 1;
         }
       }
     }
-    if (ev.allDone()) {
-      return CompletableFuture.completedFuture(ev.finish());
-    }
-    return CompletableFuture.allOf(ev.pendingParts())
-        .handle((v, t) -> ev.finish());
+    return ev;
   }
 
-  private void evaluate(CompiledRule rule, AttributeBag bag, Evaluation ev) {
+  private void evaluate(CompiledRule rule, int position, AttributeBag bag, Evaluation ev) {
+    RuleReferences refs = ev.read == null ? null : ev.snapshot.checks().references();
+    if (refs != null) {
+      RuleReferences.or(ev.read, refs.match(position));
+    }
     try {
       if (!rule.match().evalBool(bag)) {
         return;
@@ -233,6 +300,10 @@ public final class PolicyEngine {
     }
     rule.matches().inc();
     ev.matched.add(rule.name());
+    if (refs != null) {
+      RuleReferences.or(ev.read, refs.body(position));
+      ev.cap(rule.cacheCap());
+    }
     int firstPart = ev.parts.size();
     try {
       if (rule.allow() != null && !rule.allow().evalBool(bag)) {
@@ -437,12 +508,34 @@ public final class PolicyEngine {
     final List<String> matched = new ArrayList<>(4);
     /** Each a CheckResult, or a CompletableFuture of one when a handler answers later. */
     final List<Object> parts = new ArrayList<>(4);
+    /** What the evaluation read, as bits over the snapshot's check references; null untracked. */
+    final long[] read;
+    /** The tightest cache cap of the matched rules, or null. */
+    CompiledRule.CacheCap cap;
     private List<String> errors;
 
-    Evaluation(String id, ConfigSnapshot snapshot, long start) {
+    Evaluation(String id, ConfigSnapshot snapshot, long start, boolean track) {
       this.id = id;
       this.snapshot = snapshot;
       this.start = start;
+      this.read = track ? new long[snapshot.checks().references().words()] : null;
+    }
+
+    void cap(CompiledRule.CacheCap c) {
+      if (c == null) {
+        return;
+      }
+      cap = cap == null ? c : new CompiledRule.CacheCap(
+          c.validDuration().compareTo(cap.validDuration()) < 0 ? c.validDuration() : cap.validDuration(),
+          Math.min(c.validUseCount(), cap.validUseCount()));
+    }
+
+    /** The decision, now when every part is done, else when the last one is. */
+    CompletionStage<CheckDecision> decision() {
+      if (allDone()) {
+        return CompletableFuture.completedFuture(finish());
+      }
+      return CompletableFuture.allOf(pendingParts()).handle((v, t) -> finish());
     }
 
     synchronized void error(String message) {

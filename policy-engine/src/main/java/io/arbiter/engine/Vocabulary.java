@@ -58,6 +58,7 @@ public final class Vocabulary {
     m.put("upstream.address", AttributeType.STRING);
     m.put("response.flags", AttributeType.STRING);
     m.put("response.grpc_status", AttributeType.INT);
+    m.put("check.cache_hit", AttributeType.BOOL);
     m.put("connection.received_bytes", AttributeType.INT);
     m.put("connection.sent_bytes", AttributeType.INT);
     m.put("ratelimit.domain", AttributeType.STRING);

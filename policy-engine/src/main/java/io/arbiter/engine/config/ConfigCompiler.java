@@ -355,6 +355,7 @@ public final class ConfigCompiler {
     CheckResult denial = denial(item, p, errors);
     Sampler sampler = sampler(item, p, errors);
     boolean shadow = p.bool("shadow", false);
+    CompiledRule.CacheCap cacheCap = cacheCap(item, p, errors);
     errors.check(item, "", p);
     if (name == null || match == null) {
       return null;
@@ -368,7 +369,28 @@ public final class ConfigCompiler {
         services.metrics().counter(
             "arbiter_rule_shadow_denials_total",
             "Denials (over-limit quota included) that a rule in shadow mode counted but did not apply.",
-            "rule", name));
+            "rule", name),
+        cacheCap);
+  }
+
+  /** A rule's {@code cache: {validDuration, validUseCount}}: caps on reusing its decisions. */
+  private static CompiledRule.CacheCap cacheCap(Item item, Params p, Errors errors) {
+    if (!p.has("cache")) {
+      return null;
+    }
+    Object raw = p.asMap().get("cache");
+    if (!(raw instanceof Map)) {
+      errors.add(item, "cache", "must be a mapping of validDuration and/or validUseCount");
+      return null;
+    }
+    Params c = new Params(asMap(raw));
+    java.time.Duration d = c.duration("validDuration", CheckResult.DEFAULT_VALID_DURATION);
+    if (d.isNegative()) {
+      c.error("validDuration", "must not be negative");
+    }
+    int uses = (int) c.integer("validUseCount", CheckResult.DEFAULT_VALID_USE_COUNT, 0, Integer.MAX_VALUE);
+    errors.check(item, "cache.", c);
+    return new CompiledRule.CacheCap(d, uses);
   }
 
   private CompiledRule.Action compileAction(

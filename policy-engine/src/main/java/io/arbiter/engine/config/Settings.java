@@ -20,6 +20,7 @@ import java.time.Duration;
  * @param overLimitHttpStatus the HTTP status of a denial for exceeding a limit (default 431)
  * @param reportTimeout how long a report handler may take to accept a batch before the batch
  *     counts as failed (default 5s)
+ * @param cache the check decision cache ({@code cache:}, see {@link CacheSettings})
  */
 public record Settings(
     boolean failOpen,
@@ -30,11 +31,30 @@ public record Settings(
     int maxHeaderBytes,
     int maxBodyBytes,
     int overLimitHttpStatus,
-    Duration reportTimeout) {
+    Duration reportTimeout,
+    CacheSettings cache) {
 
   public static final Settings DEFAULT =
       new Settings(false, 403, Duration.ofMillis(100), 1000, 512, 256 * 1024, 1024 * 1024, 431,
-          Duration.ofSeconds(5));
+          Duration.ofSeconds(5), CacheSettings.DEFAULT);
+
+  /** Settings with the default cache. */
+  public Settings(boolean failOpen, int failureHttpStatus, Duration handlerTimeout,
+      int celMaxIterations, int maxHeaders, int maxHeaderBytes, int maxBodyBytes,
+      int overLimitHttpStatus, Duration reportTimeout) {
+    this(failOpen, failureHttpStatus, handlerTimeout, celMaxIterations, maxHeaders, maxHeaderBytes,
+        maxBodyBytes, overLimitHttpStatus, reportTimeout, CacheSettings.DEFAULT);
+  }
+
+  public Settings {
+    java.util.Objects.requireNonNull(cache, "cache");
+  }
+
+  /** These settings with another cache. */
+  public Settings withCache(CacheSettings c) {
+    return new Settings(failOpen, failureHttpStatus, handlerTimeout, celMaxIterations, maxHeaders,
+        maxHeaderBytes, maxBodyBytes, overLimitHttpStatus, reportTimeout, c);
+  }
 
   /** Reads settings; every problem is recorded in {@code params}. */
   static Settings read(Params p) {
@@ -60,8 +80,10 @@ public record Settings(
     if (reportTimeout.isZero() || reportTimeout.compareTo(Duration.ofMinutes(10)) > 0) {
       p.error("reportTimeout", "must be more than 0 and at most 10m, was " + reportTimeout);
     }
+    p.has("cache");
+    CacheSettings cache = CacheSettings.read(p, p.asMap().get("cache"));
     return new Settings(
         failOpen, failureStatus, timeout, iterations, maxHeaders, maxHeaderBytes, maxBodyBytes,
-        overLimit, reportTimeout);
+        overLimit, reportTimeout, cache);
   }
 }

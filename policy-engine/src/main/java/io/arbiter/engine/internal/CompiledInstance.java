@@ -26,6 +26,21 @@ public abstract sealed class CompiledInstance {
 
   public abstract Instance build(AttributeBag bag) throws EvaluationException;
 
+  /** Every expression {@link #build} evaluates, for reference analysis. */
+  public abstract java.util.List<Expression> expressions();
+
+  static java.util.List<Expression> all(Object... parts) {
+    java.util.List<Expression> out = new java.util.ArrayList<>();
+    for (Object p : parts) {
+      if (p instanceof Expression e) {
+        out.add(e);
+      } else if (p instanceof Map<?, ?> m) {
+        m.values().forEach(v -> out.add((Expression) v));
+      }
+    }
+    return out;
+  }
+
   /** {@code checknothing}: no fields. */
   public static final class CheckNothing extends CompiledInstance {
     private final Instance.CheckNothing value;
@@ -33,6 +48,11 @@ public abstract sealed class CompiledInstance {
     public CheckNothing(String name) {
       super(name, Template.CHECKNOTHING);
       this.value = new Instance.CheckNothing(name);
+    }
+
+    @Override
+    public java.util.List<Expression> expressions() {
+      return all();
     }
 
     @Override
@@ -48,6 +68,11 @@ public abstract sealed class CompiledInstance {
     public ListEntry(String name, Expression value) {
       super(name, Template.LISTENTRY);
       this.value = value;
+    }
+
+    @Override
+    public java.util.List<Expression> expressions() {
+      return all(value);
     }
 
     @Override
@@ -89,6 +114,11 @@ public abstract sealed class CompiledInstance {
     }
 
     @Override
+    public java.util.List<Expression> expressions() {
+      return all(user, groups, subjectProperties, namespace, service, method, path, actionProperties);
+    }
+
+    @Override
     public Instance build(AttributeBag bag) throws EvaluationException {
       return new Instance.Authorization(
           name(),
@@ -127,6 +157,11 @@ public abstract sealed class CompiledInstance {
     }
 
     @Override
+    public java.util.List<Expression> expressions() {
+      return all(value, dimensions);
+    }
+
+    @Override
     public Instance build(AttributeBag bag) throws EvaluationException {
       Object v = value.eval(bag);
       if (v instanceof java.time.Duration d) {
@@ -160,6 +195,11 @@ public abstract sealed class CompiledInstance {
     }
 
     @Override
+    public java.util.List<Expression> expressions() {
+      return all(severity, timestamp, variables);
+    }
+
+    @Override
     public Instance build(AttributeBag bag) throws EvaluationException {
       java.time.Instant at;
       if (timestamp != null) {
@@ -186,6 +226,11 @@ public abstract sealed class CompiledInstance {
     public Quota(String name, Map<String, Expression> dimensions) {
       super(name, Template.QUOTA);
       this.dimensions = new LinkedHashMap<>(dimensions);
+    }
+
+    @Override
+    public java.util.List<Expression> expressions() {
+      return all(dimensions);
     }
 
     @Override

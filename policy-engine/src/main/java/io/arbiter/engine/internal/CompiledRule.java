@@ -18,6 +18,8 @@ import java.util.Map;
  * @param shadow decide and count, but never deny (quota over its limit included)
  * @param matches counts the calls this rule matched
  * @param shadowDenials counts the denials shadow mode turned into allows
+ * @param cacheCap the longest and most often a decision this rule matched may be reused; null
+ *     leaves it to the results and {@code settings.cache}
  */
 public record CompiledRule(
     String name,
@@ -34,7 +36,11 @@ public record CompiledRule(
     Sampler sampler,
     boolean shadow,
     Counter matches,
-    Counter shadowDenials) {
+    Counter shadowDenials,
+    CacheCap cacheCap) {
+
+  /** A rule's cap on reusing the decisions it takes part in (its {@code cache:} field). */
+  public record CacheCap(java.time.Duration validDuration, int validUseCount) {}
 
   /**
    * One handler and the instances it receives, split by variety. A handler field is set exactly

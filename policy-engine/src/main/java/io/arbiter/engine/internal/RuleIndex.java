@@ -78,6 +78,15 @@ public final class RuleIndex {
     return out;
   }
 
+  /** The attributes {@link #candidates} reads. */
+  public List<String> attributes() {
+    List<String> out = new ArrayList<>(attributes.length);
+    for (AttributeIndex a : attributes) {
+      out.add(a.attribute);
+    }
+    return out;
+  }
+
   public int ruleCount() {
     return ruleCount;
   }

@@ -5,18 +5,20 @@ import java.util.function.Predicate;
 
 /**
  * The rules one variety of call evaluates (checks, reports or quotas), in config order, with their
- * index.
+ * index and what each reads.
  *
  * @param index null when every rule must be evaluated
+ * @param references what each rule and the index read, for the decision cache
  */
-public record RuleSet(List<CompiledRule> rules, RuleIndex index) {
+public record RuleSet(List<CompiledRule> rules, RuleIndex index, RuleReferences references) {
   public RuleSet {
     rules = List.copyOf(rules);
   }
 
   public static RuleSet of(List<CompiledRule> all, Predicate<CompiledRule> serves) {
     List<CompiledRule> rules = all.stream().filter(serves).toList();
-    return new RuleSet(rules, RuleIndex.build(rules));
+    RuleIndex index = RuleIndex.build(rules);
+    return new RuleSet(rules, index, RuleReferences.of(rules, index));
   }
 
   /** Calls {@code visit} with each rule that may match {@code bag}, in order. */

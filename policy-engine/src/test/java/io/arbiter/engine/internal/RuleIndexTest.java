@@ -84,7 +84,7 @@ class RuleIndexTest {
       ConfigSnapshot s = indexed.current().orElseThrow();
       PolicyEngine plain = new PolicyEngine(TestEngines.services());
       plain.apply(new ConfigSnapshot(s.version(), s.loadedAt(), s.documents(), s.settings(), s.rules(),
-          s.handlers(), s.instanceCount(), new RuleSet(s.checks().rules(), null), s.reports(), s.quotas()));
+          s.handlers(), s.instanceCount(), new RuleSet(s.checks().rules(), null, s.checks().references()), s.reports(), s.quotas()));
       for (int call = 0; call < 50; call++) {
         AttributeBag.Builder b = AttributeBag.builder()
             .put("request.method", METHODS[r.nextInt(METHODS.length)]);

@@ -19,8 +19,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A test adapter named {@code fake} whose handlers answer as their params say: {@code behavior:
- * allow | deny | fail | hang | throw | null}, with an optional {@code message}, {@code validDuration} and
- * {@code delay} (answer that much later, on the context's scheduler). Registered for {@link
+ * allow | deny | fail | hang | throw | null}, with an optional {@code message}, {@code validDuration},
+ * {@code validUseCount}, {@code denyValues} (an allowing handler denies list entries with these
+ * values) and {@code delay} (answer that much later, on the context's scheduler). Registered for {@link
  * java.util.ServiceLoader} in this test-jar, so servers started in tests find it.
  * Each handler records the instances it saw and counts how often it was created and closed.
  */
@@ -45,6 +46,8 @@ public final class FakeAdapter implements Adapter {
     String message = params.string("message", "fake says no");
     Duration valid = params.duration("validDuration", CheckResult.DEFAULT_VALID_DURATION);
     Duration delay = params.duration("delay", Duration.ZERO);
+    int uses = (int) params.integer("validUseCount", 100, 0, Integer.MAX_VALUE);
+    Set<String> denyValues = Set.copyOf(params.stringList("denyValues"));
     if (!Set.of("allow", "deny", "fail", "hang", "throw", "null").contains(behavior)) {
       params.error("behavior", "'" + behavior + "' is not allow, deny, fail, hang, throw or null");
     }
@@ -74,12 +77,15 @@ public final class FakeAdapter implements Adapter {
       private CompletionStage<CheckResult> answer(Instance instance) {
         return switch (behavior) {
           case "deny" -> CompletableFuture.completedFuture(
-              CheckResult.deny(Code.PERMISSION_DENIED, message).withValidity(valid, 100));
+              CheckResult.deny(Code.PERMISSION_DENIED, message).withValidity(valid, uses));
           case "fail" -> CompletableFuture.failedFuture(new IllegalStateException("backend down"));
           case "hang" -> new CompletableFuture<>();
           case "null" -> CompletableFuture.completedFuture(null);
           case "throw" -> throw new IllegalStateException("handler bug");
-          default -> CompletableFuture.completedFuture(CheckResult.ok().withValidity(valid, 100));
+          default -> instance instanceof Instance.ListEntry e && denyValues.contains(e.value())
+              ? CompletableFuture.completedFuture(
+                  CheckResult.deny(Code.PERMISSION_DENIED, message + ": " + e.value()).withValidity(valid, uses))
+              : CompletableFuture.completedFuture(CheckResult.ok().withValidity(valid, uses));
         };
       }
 

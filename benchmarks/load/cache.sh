@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# The decision cache load benchmarks of issue 6, in one run on one machine. See benchmarks/README.md.
+#
+#   benchmarks/load/cache.sh                       # both parts, about 9 minutes
+#   PARTS=throughput benchmarks/load/cache.sh      # cached Check throughput vs bare (h2load), ~5 min
+#   PARTS=keys benchmarks/load/cache.sh            # hit ratio and throughput vs distinct keys, ~4 min
+#
+# Part "throughput": h2load, every request the same (so the cache hits), against the bare gRPC
+# server and Arbiter with RuleSets.yaml(N) with the cache on (cache-N, the default config) and off
+# (off-N), N in RULES. Part "keys": CacheKeysDriver (a Java gRPC client; h2load cannot vary the
+# body) cycling K distinct bearer tokens, K in KEYS, against the bare server and Arbiter (cache on,
+# RuleSets.yaml(KEYS_RULES)); a fresh server per K; live heap after a full GC at the end.
+#
+# Environment (defaults in brackets):
+#   PARTS ["throughput keys"]
+#   RULES ["10 1000"]       rule counts of part throughput;  RULESET_SUFFIX [""] e.g. "+headers"
+#                           (CacheConfigs: three more rules reading user-agent, x-user, x-forwarded-for)
+#   DURATION [15]           seconds of each measured run
+#   WARMUP [10] WARMUP_STEP [5] WARMUP_MAX [60]   h2load warm-up until two runs agree within 10%
+#   CLIENTS [4] STREAMS [32]                      h2load -c / -m, and the driver's connections/streams
+#   KEYS ["10 1000 100000 1000000"]  KEYS_ORDER [cycle] (or random)  KEYS_RULES [10]
+#   KEYS_WARMUP [20]        seconds of driver load before each measured window (fills the cache)
+#   SERVER_CPUS [0] / CLIENT_CPUS [1]   taskset CPU lists ("" = no pinning)
+#   SERVER_JAVA_OPTS ["-Xms512m -Xmx512m"]  the same for the bare server and Arbiter
+#   OUT [benchmarks/target/load/cache-<time>]   BUILD [auto] (see build-if-needed.sh)
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$root"
+
+PARTS="${PARTS:-throughput keys}"
+RULES="${RULES:-10 1000}"
+RULESET_SUFFIX="${RULESET_SUFFIX:-}"
+DURATION="${DURATION:-15}"
+WARMUP="${WARMUP:-10}"
+WARMUP_STEP="${WARMUP_STEP:-5}"
+WARMUP_MAX="${WARMUP_MAX:-60}"
+CLIENTS="${CLIENTS:-4}"
+STREAMS="${STREAMS:-32}"
+KEYS="${KEYS:-10 1000 100000 1000000}"
+KEYS_ORDER="${KEYS_ORDER:-cycle}"
+KEYS_RULES="${KEYS_RULES:-10}"
+KEYS_WARMUP="${KEYS_WARMUP:-20}"
+SERVER_JAVA_OPTS="${SERVER_JAVA_OPTS:--Xms512m -Xmx512m}"
+OUT="${OUT:-$root/benchmarks/target/load/cache-$(date -u +%Y%m%dT%H%M%SZ)}"
+if command -v taskset >/dev/null && [[ "$(nproc)" -ge 2 ]]; then
+  SERVER_CPUS="${SERVER_CPUS-0}"
+  CLIENT_CPUS="${CLIENT_CPUS-1}"
+else
+  SERVER_CPUS=""
+  CLIENT_CPUS=""
+fi
+
+for tool in java h2load python3 curl jcmd jstat; do
+  command -v "$tool" >/dev/null || { echo "cache.sh: $tool is needed" >&2; exit 1; }
+done
+
+"$root/benchmarks/build-if-needed.sh"
+mkdir -p "$OUT/jars"
+echo "results in $OUT" >&2
+for j in server/target/arbiter.jar benchmarks/target/benchmarks.jar; do
+  cp "$root/$j" "$OUT/jars/"
+  python3 -c 'import sys, zipfile; bad = zipfile.ZipFile(sys.argv[1]).testzip(); sys.exit(bad and "corrupt entry " + bad)' \
+    "$OUT/jars/$(basename "$j")" || { echo "cache.sh: $j is incomplete (a build running?); try again" >&2; exit 1; }
+done
+BENCH_JAR="$OUT/jars/benchmarks.jar"
+ARBITER_JAR="$OUT/jars/arbiter.jar"
+
+pin() { local cpus="$1"; shift; if [[ -n "$cpus" ]]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi; }
+run_pinned() { local cpus="$1"; shift; if [[ -n "$cpus" ]]; then taskset -c "$cpus" "$@"; else "$@"; fi; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+java -cp "$BENCH_JAR" io.arbiter.bench.GrpcBodyFile "$OUT/check.bin" >&2
+
+{
+  echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "git=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "git_dirty_files=$(git -C "$root" status --porcelain 2>/dev/null | wc -l)"
+  echo "nproc=$(nproc)"
+  echo "cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -1)"
+  echo "java=$(java -version 2>&1 | head -1)"
+  echo "h2load=$(h2load --version 2>&1 | head -1)"
+  echo "server_cpus=${SERVER_CPUS:-none}"
+  echo "client_cpus=${CLIENT_CPUS:-none}"
+  echo "server_java_opts=$SERVER_JAVA_OPTS"
+  # shellcheck disable=SC2086
+  echo "server_gc=$( (pin "$SERVER_CPUS" java $SERVER_JAVA_OPTS -XX:+PrintFlagsFinal -version) 2>/dev/null |
+    awk '$2 ~ /^Use(Serial|Parallel|G1|Z|Shenandoah)GC$/ && $4 == "true" { print $2 }')"
+  echo "clients=$CLIENTS"
+  echo "streams=$STREAMS"
+  echo "duration=$DURATION"
+  echo "warmup=$WARMUP..$WARMUP_MAX (steps of $WARMUP_STEP)"
+  echo "rules=$RULES"
+  echo "ruleset_suffix=$RULESET_SUFFIX"
+  echo "keys=$KEYS"
+  echo "keys_order=$KEYS_ORDER"
+  echo "keys_rules=$KEYS_RULES"
+  echo "keys_warmup=$KEYS_WARMUP"
+  echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
+} > "$OUT/machine.env"
+
+server_pid=""
+cleanup() {
+  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+
+# start_server NAME CONFIG|"" : starts the bare server (no config) or Arbiter, waits until ready;
+# sets server_pid, grpc_port, admin_port, metrics_url
+start_server() {
+  local name="$1" config="$2" ready_url
+  grpc_port="$(free_port)"; admin_port="$(free_port)"
+  echo "== $name (grpc :$grpc_port, admin :$admin_port)" >&2
+  # shellcheck disable=SC2086
+  if [[ -z "$config" ]]; then
+    (pin "$SERVER_CPUS" java $SERVER_JAVA_OPTS -cp "$BENCH_JAR" io.arbiter.bench.BareAuthorizationServer \
+      --port "$grpc_port" --admin-port "$admin_port") > "$OUT/$name.server.log" 2>&1 &
+    ready_url="http://127.0.0.1:$admin_port/count"
+    metrics_url="http://127.0.0.1:$admin_port/count"
+  else
+    (pin "$SERVER_CPUS" java $SERVER_JAVA_OPTS -jar "$ARBITER_JAR" serve --config "$config" \
+      --grpc-host 127.0.0.1 --grpc-port "$grpc_port" --admin-port "$admin_port" --watch-interval 1h \
+      --http-port -1) > "$OUT/$name.server.log" 2>&1 &
+    ready_url="http://127.0.0.1:$admin_port/readyz"
+    metrics_url="http://127.0.0.1:$admin_port/metrics"
+  fi
+  server_pid=$!
+  for _ in $(seq 1 120); do
+    curl -sf "$ready_url" >/dev/null 2>&1 && break
+    kill -0 "$server_pid" 2>/dev/null || { echo "$name died:" >&2; tail -20 "$OUT/$name.server.log" >&2; exit 1; }
+    sleep 0.5
+  done
+  curl -sf "$ready_url" >/dev/null || { echo "$name not ready after 60s" >&2; exit 1; }
+  echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" > "$OUT/$name.start.env"
+}
+
+stop_server() {
+  kill -TERM "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+# live_heap NAME: a full GC in the server, then its heap occupancy (jstat: survivors + eden + old, KB)
+live_heap() {
+  jcmd "$server_pid" GC.run > /dev/null 2>&1 || true
+  jstat -gc "$server_pid" > "$OUT/$1.jstat.txt" 2>&1 || true
+  jcmd "$server_pid" GC.heap_info > "$OUT/$1.heap_info.txt" 2>&1 || true
+}
+
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+cpu_stat() {
+  local cpus="${SERVER_CPUS:-}" pattern='^cpu '
+  if [[ -n "$cpus" && "$cpus" =~ ^[0-9]+$ ]]; then pattern="^cpu$cpus "; fi
+  awk -v p="$pattern" '$0 ~ p { print $2 + $3 + $4, $9 }' /proc/stat
+}
+counters() { # the server's answer and cache counters, Prometheus text
+  if [[ "$1" == bare* ]]; then
+    curl -sf "$metrics_url"
+  else
+    curl -sf "$metrics_url" | grep -E '^arbiter_(checks_total|check_failures_total|check_errors_total|check_rejected_total|extauthz_|check_cache_)' || true
+  fi
+}
+
+# phase TARGET NAME h2load-args...: as run.sh's phase (same files, read by report.py)
+phase() {
+  local target="$1" name="$2"; shift 2
+  local base="$OUT/$target.$name" t0 c0 t1 c1 s0 s1
+  counters "$target" > "$base.counters.before"
+  s0="$(cpu_stat)"; c0="$(cpu_ticks "$server_pid")"; t0="$(date +%s.%N)"
+  local TIMEFORMAT="%U %S"
+  rm -f "$base.log.tsv"
+  { time (run_pinned "$CLIENT_CPUS" h2load -d "$OUT/check.bin" -H 'content-type: application/grpc' \
+      -H 'te: trailers' -c "$CLIENTS" -m "$STREAMS" "$@" --log-file="$base.log.tsv" \
+      "http://127.0.0.1:$grpc_port/envoy.service.auth.v3.Authorization/Check" > "$base.h2load.txt" 2>&1) ; } \
+    2> "$base.client.time"
+  t1="$(date +%s.%N)"; c1="$(cpu_ticks "$server_pid")"; s1="$(cpu_stat)"
+  sleep 0.5
+  counters "$target" > "$base.counters.after"
+  {
+    echo "cpu_ticks=$((c1 - c0))"
+    echo "clk_tck=$(getconf CLK_TCK)"
+    echo "wall_seconds=$(python3 -c "print(round($t1 - $t0, 3))")"
+    echo "server_cpu_busy_ticks=$(( ${s1% *} - ${s0% *} ))"
+    echo "server_cpu_steal_ticks=$(( ${s1#* } - ${s0#* } ))"
+    if [[ "${SERVER_CPUS:-}" =~ ^[0-9]+$ ]]; then echo "server_cpu_scope=cpu$SERVER_CPUS"; else echo "server_cpu_scope=all"; fi
+    echo "client_cpu_seconds=$(awk '{ print $1 + $2 }' "$base.client.time")"
+    echo "h2load_args=$*"
+    echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
+  } > "$base.phase.env"
+  grep -E '^(finished|requests|status codes)' "$base.h2load.txt" | sed "s/^/  $target $name: /" >&2
+}
+
+warm_up() {
+  local target="$1" elapsed=0 i=0 rate prev=""
+  while :; do
+    i=$((i + 1))
+    phase "$target" "warmup$i" -D "$WARMUP_STEP"
+    elapsed=$((elapsed + WARMUP_STEP))
+    rate="$(awk '/^finished in/ { print $4 }' "$OUT/$target.warmup$i.h2load.txt")"
+    if (( elapsed >= WARMUP )) && [[ -n "$prev" && -n "$rate" ]] &&
+        python3 -c "import sys; sys.exit(0 if abs($rate - $prev) <= 0.1 * $prev else 1)"; then
+      echo "  $target: steady after ${elapsed}s of warm-up" >&2
+      echo "warmup_seconds=$elapsed" >> "$OUT/$target.start.env"
+      return
+    fi
+    if (( elapsed >= WARMUP_MAX )); then
+      echo "  $target: NOT steady after ${elapsed}s of warm-up (WARMUP_MAX); measuring anyway" >&2
+      echo "warmup_seconds=$elapsed (not steady)" >> "$OUT/$target.start.env"
+      return
+    fi
+    prev="$rate"
+  done
+}
+
+throughput_targets="bare"
+for n in $RULES; do throughput_targets="$throughput_targets cache-$n off-$n"; done
+keys_targets=""
+
+for part in $PARTS; do
+  case "$part" in
+    throughput)
+      for target in $throughput_targets; do
+        config=""
+        if [[ "$target" != bare ]]; then
+          n="${target#*-}"
+          spec="$n$RULESET_SUFFIX"; [[ "$target" == off-* ]] && spec="$spec/off"
+          config="$OUT/$target.yaml"
+          java -cp "$BENCH_JAR" io.arbiter.bench.CacheConfigs "$spec" "$config" >&2
+        fi
+        start_server "$target" "$config"
+        warm_up "$target"
+        phase "$target" max -D "$DURATION"
+        [[ "$target" == bare ]] || live_heap "$target"
+        stop_server
+      done
+      ;;
+    keys)
+      keys_targets="keys-bare"
+      for k in $KEYS; do keys_targets="$keys_targets keys-$k"; done
+      largest="${KEYS##* }"
+      for target in $keys_targets; do
+        config=""
+        k="$largest"
+        if [[ "$target" != keys-bare ]]; then
+          k="${target#keys-}"
+          config="$OUT/keys.yaml"
+          java -cp "$BENCH_JAR" io.arbiter.bench.CacheConfigs "$KEYS_RULES$RULESET_SUFFIX" "$config" >&2
+        fi
+        start_server "$target" "$config"
+        murl="$metrics_url"
+        echo "  $target: $KEYS_WARMUP s warm-up, $DURATION s measured, $k keys ($KEYS_ORDER)" >&2
+        # shellcheck disable=SC2086
+        run_pinned "$CLIENT_CPUS" java -Xms1g -Xmx1g -cp "$BENCH_JAR" io.arbiter.bench.CacheKeysDriver \
+          --target "127.0.0.1:$grpc_port" --keys "$k" --order "$KEYS_ORDER" \
+          --connections "$CLIENTS" --streams "$STREAMS" --warmup "$KEYS_WARMUP" --duration "$DURATION" \
+          --metrics "$murl" --server-pid "$server_pid" --server-cpu "${SERVER_CPUS:-}" \
+          --out "$OUT/$target" > "$OUT/$target.driver.txt" 2>&1 || echo "  $target: the driver reports problems" >&2
+        grep -E '^(rps|allowed|not_allowed|errors)=' "$OUT/$target.driver.txt" | tr '\n' ' ' | sed "s/^/  $target: /" >&2; echo >&2
+        echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/$target.driver.env"
+        echo "clk_tck=$(getconf CLK_TCK)" >> "$OUT/$target.driver.env"
+        [[ "$target" == keys-bare ]] || live_heap "$target"
+        stop_server
+      done
+      ;;
+    *) echo "unknown part '$part' (throughput, keys)" >&2; exit 2 ;;
+  esac
+done
+echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.env"
+
+args=()
+[[ " $PARTS " == *" throughput "* ]] && args+=(--throughput $throughput_targets)
+[[ " $PARTS " == *" keys "* ]] && args+=(--keys $keys_targets)
+python3 "$here/cache_report.py" "$OUT" "${args[@]}" | tee "$OUT/results.md"

@@ -4,12 +4,15 @@
 #   benchmarks/load/cache.sh                       # both parts, about 9 minutes
 #   PARTS=throughput benchmarks/load/cache.sh      # cached Check throughput vs bare (h2load), ~5 min
 #   PARTS=keys benchmarks/load/cache.sh            # hit ratio and throughput vs distinct keys, ~4 min
+#   PARTS=profile benchmarks/load/cache.sh         # where cache-N's CPU goes under h2load (JFR), ~1.5 min
 #
 # Part "throughput": h2load, every request the same (so the cache hits), against the bare gRPC
 # server and Arbiter with RuleSets.yaml(N) with the cache on (cache-N, the default config) and off
 # (off-N), N in RULES. Part "keys": CacheKeysDriver (a Java gRPC client; h2load cannot vary the
 # body) cycling K distinct bearer tokens, K in KEYS, against the bare server and Arbiter (cache on,
-# RuleSets.yaml(KEYS_RULES)); a fresh server per K; live heap after a full GC at the end.
+# RuleSets.yaml(KEYS_RULES)); a fresh server per K; live heap after a full GC at the end. Part
+# "profile" (not in the default PARTS): cache-N for each N in RULES under h2load, a JFR recording of
+# DURATION s at max rate after the warm-up, aggregated by cache_profile.py.
 #
 # Environment (defaults in brackets):
 #   PARTS ["throughput keys"]
@@ -266,7 +269,23 @@ for part in $PARTS; do
         stop_server
       done
       ;;
-    *) echo "unknown part '$part' (throughput, keys)" >&2; exit 2 ;;
+    profile)
+      for n in $RULES; do
+        target="profile-$n"
+        config="$OUT/$target.yaml"
+        java -cp "$BENCH_JAR" io.arbiter.bench.CacheConfigs "$n$RULESET_SUFFIX" "$config" >&2
+        start_server "$target" "$config"
+        warm_up "$target"
+        jcmd "$server_pid" JFR.start name=cache settings=profile > /dev/null
+        phase "$target" max -D "$DURATION"
+        jcmd "$server_pid" JFR.dump name=cache filename="$OUT/$target.jfr" > /dev/null
+        jcmd "$server_pid" JFR.stop name=cache > /dev/null
+        stop_server
+        python3 "$here/cache_profile.py" "$OUT/$target.jfr" > "$OUT/$target.profile.md"
+        profile_targets="${profile_targets:-} $target"
+      done
+      ;;
+    *) echo "unknown part '$part' (throughput, keys, profile)" >&2; exit 2 ;;
   esac
 done
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.env"
@@ -274,4 +293,13 @@ echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.env"
 args=()
 [[ " $PARTS " == *" throughput "* ]] && args+=(--throughput $throughput_targets)
 [[ " $PARTS " == *" keys "* ]] && args+=(--keys $keys_targets)
-python3 "$here/cache_report.py" "$OUT" "${args[@]}" | tee "$OUT/results.md"
+status=0
+: > "$OUT/results.md"
+if (( ${#args[@]} )); then
+  python3 "$here/cache_report.py" "$OUT" "${args[@]}" | tee "$OUT/results.md" || status=$?
+fi
+for target in ${profile_targets:-}; do
+  { echo; echo "### Profile of $target (JFR execution samples, max rate, $DURATION s)"; echo; cat "$OUT/$target.profile.md"; } |
+    tee -a "$OUT/results.md"
+done
+exit "$status"

@@ -60,6 +60,11 @@ public final class CacheProbe {
     return shapes[i].key(bag);
   }
 
+  /** The values the key of shape {@code i} holds for {@code bag} (a copy of the key's array). */
+  public Object[] values(int i, AttributeBag bag) {
+    return shapes[i].key(bag).values.clone();
+  }
+
   /** True when the key of shape {@code i} for {@code a} equals that for {@code b}. */
   public boolean sameKey(int i, AttributeBag a, AttributeBag b) {
     return shapes[i].key(a).equals(shapes[i].key(b));

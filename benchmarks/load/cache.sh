@@ -4,6 +4,8 @@
 #   benchmarks/load/cache.sh                       # both parts, about 9 minutes
 #   PARTS=throughput benchmarks/load/cache.sh      # cached Check throughput vs bare (h2load), ~5 min
 #   PARTS=keys benchmarks/load/cache.sh            # hit ratio and throughput vs distinct keys, ~4 min
+#   PARTS=interleaved benchmarks/load/cache.sh     # the throughput targets, all servers up at once,
+#                                                  # 5 s runs in rotation (for a shared machine), ~5 min
 #   PARTS=profile benchmarks/load/cache.sh         # where cache-N's CPU goes under h2load (JFR), ~1.5 min
 #
 # Part "throughput": h2load, every request the same (so the cache hits), against the bare gRPC
@@ -14,6 +16,11 @@
 # "profile" (not in the default PARTS): cache-N for each N in RULES under h2load, a JFR recording of
 # DURATION s at max rate after the warm-up, aggregated by cache_profile.py.
 #
+# Part "interleaved" (not in the default PARTS): the throughput part's servers all started at once
+# (each pinned to SERVER_CPUS), then ROUNDS_WARMUP [4] unmeasured and ROUNDS [6] measured rounds in
+# which each target gets ROUND_SECONDS [5] s of h2load in turn; the report takes each round's ratio
+# to the bare run of the same round, so a slow drift in other tenants' load cancels out.
+#
 # Environment (defaults in brackets):
 #   PARTS ["throughput keys"]
 #   RULES ["10 1000"]       rule counts of part throughput;  RULESET_SUFFIX [""] e.g. "+headers"
@@ -23,6 +30,8 @@
 #   CLIENTS [4] STREAMS [32]                      h2load -c / -m, and the driver's connections/streams
 #   KEYS ["10 1000 100000 1000000"]  KEYS_ORDER [cycle] (or random)  KEYS_RULES [10]
 #   KEYS_WARMUP [20]        seconds of driver load before each measured window (fills the cache)
+#   KEYS_PROFILE [""]       1: Arbiter's keys-K servers record JFR (settings=profile, whole run) and a GC
+#                           log; the profile (cache_profile.py) goes into results.md
 #   SERVER_CPUS [0] / CLIENT_CPUS [1]   taskset CPU lists ("" = no pinning)
 #   SERVER_JAVA_OPTS ["-Xms512m -Xmx512m"]  the same for the bare server and Arbiter
 #   OUT [benchmarks/target/load/cache-<time>]   BUILD [auto] (see build-if-needed.sh)
@@ -100,22 +109,27 @@ java -cp "$BENCH_JAR" io.arbiter.bench.GrpcBodyFile "$OUT/check.bin" >&2
   echo "keys_order=$KEYS_ORDER"
   echo "keys_rules=$KEYS_RULES"
   echo "keys_warmup=$KEYS_WARMUP"
+  echo "rounds=${ROUNDS:-6} rounds_warmup=${ROUNDS_WARMUP:-4} round_seconds=${ROUND_SECONDS:-5}"
   echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/machine.env"
 
 server_pid=""
+declare -A pids=() grpcs=() metricses=()
 cleanup() {
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  local p
+  for p in "$server_pid" "${pids[@]}"; do
+    if [[ -n "$p" ]] && kill -0 "$p" 2>/dev/null; then
+      kill -TERM "$p" 2>/dev/null || true
+      wait "$p" 2>/dev/null || true
+    fi
+  done
 }
 trap cleanup EXIT
 
 # start_server NAME CONFIG|"" : starts the bare server (no config) or Arbiter, waits until ready;
 # sets server_pid, grpc_port, admin_port, metrics_url
 start_server() {
-  local name="$1" config="$2" ready_url
+  local name="$1" config="$2" ready_url extra="${3:-}"
   grpc_port="$(free_port)"; admin_port="$(free_port)"
   echo "== $name (grpc :$grpc_port, admin :$admin_port)" >&2
   # shellcheck disable=SC2086
@@ -125,13 +139,14 @@ start_server() {
     ready_url="http://127.0.0.1:$admin_port/count"
     metrics_url="http://127.0.0.1:$admin_port/count"
   else
-    (pin "$SERVER_CPUS" java $SERVER_JAVA_OPTS -jar "$ARBITER_JAR" serve --config "$config" \
+    (pin "$SERVER_CPUS" java $SERVER_JAVA_OPTS $extra -jar "$ARBITER_JAR" serve --config "$config" \
       --grpc-host 127.0.0.1 --grpc-port "$grpc_port" --admin-port "$admin_port" --watch-interval 1h \
       --http-port -1) > "$OUT/$name.server.log" 2>&1 &
     ready_url="http://127.0.0.1:$admin_port/readyz"
     metrics_url="http://127.0.0.1:$admin_port/metrics"
   fi
   server_pid=$!
+  pids[$name]=$server_pid; grpcs[$name]=$grpc_port; metricses[$name]=$metrics_url
   for _ in $(seq 1 120); do
     curl -sf "$ready_url" >/dev/null 2>&1 && break
     kill -0 "$server_pid" 2>/dev/null || { echo "$name died:" >&2; tail -20 "$OUT/$name.server.log" >&2; exit 1; }
@@ -253,7 +268,12 @@ for part in $PARTS; do
           config="$OUT/keys.yaml"
           java -cp "$BENCH_JAR" io.arbiter.bench.CacheConfigs "$KEYS_RULES$RULESET_SUFFIX" "$config" >&2
         fi
-        start_server "$target" "$config"
+        extra=""
+        if [[ -n "${KEYS_PROFILE:-}" && -n "$config" ]]; then
+          extra="-XX:StartFlightRecording=settings=profile,dumponexit=true,filename=$OUT/$target.jfr -Xlog:gc:file=$OUT/$target.gc.log"
+          profile_targets="${profile_targets:-} $target"
+        fi
+        start_server "$target" "$config" "$extra"
         murl="$metrics_url"
         echo "  $target: $KEYS_WARMUP s warm-up, $DURATION s measured, $k keys ($KEYS_ORDER)" >&2
         # shellcheck disable=SC2086
@@ -268,6 +288,32 @@ for part in $PARTS; do
         [[ "$target" == keys-bare ]] || live_heap "$target"
         stop_server
       done
+      ;;
+    interleaved)
+      for target in $throughput_targets; do
+        config=""
+        if [[ "$target" != bare ]]; then
+          n="${target#*-}"
+          spec="$n$RULESET_SUFFIX"; [[ "$target" == off-* ]] && spec="$spec/off"
+          config="$OUT/il-$target.yaml"
+          java -cp "$BENCH_JAR" io.arbiter.bench.CacheConfigs "$spec" "$config" >&2
+        fi
+        start_server "il-$target" "$config"
+      done
+      total_rounds=$(( ${ROUNDS_WARMUP:-4} + ${ROUNDS:-6} ))
+      for r in $(seq 1 "$total_rounds"); do
+        for target in $throughput_targets; do
+          server_pid="${pids[il-$target]}"; grpc_port="${grpcs[il-$target]}"; metrics_url="${metricses[il-$target]}"
+          if (( r <= ${ROUNDS_WARMUP:-4} )); then name="warmup$r"; else name="r$(( r - ${ROUNDS_WARMUP:-4} ))"; fi
+          phase "il-$target" "$name" -D "${ROUND_SECONDS:-5}"
+        done
+      done
+      for target in $throughput_targets; do
+        server_pid="${pids[il-$target]}"
+        [[ "$target" == bare ]] || live_heap "il-$target"
+        stop_server
+      done
+      server_pid=""
       ;;
     profile)
       for n in $RULES; do
@@ -293,13 +339,18 @@ echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.env"
 args=()
 [[ " $PARTS " == *" throughput "* ]] && args+=(--throughput $throughput_targets)
 [[ " $PARTS " == *" keys "* ]] && args+=(--keys $keys_targets)
+if [[ " $PARTS " == *" interleaved "* ]]; then
+  args+=(--interleaved)
+  for t in $throughput_targets; do args+=("il-$t"); done
+fi
 status=0
 : > "$OUT/results.md"
 if (( ${#args[@]} )); then
   python3 "$here/cache_report.py" "$OUT" "${args[@]}" | tee "$OUT/results.md" || status=$?
 fi
 for target in ${profile_targets:-}; do
-  { echo; echo "### Profile of $target (JFR execution samples, max rate, $DURATION s)"; echo; cat "$OUT/$target.profile.md"; } |
+  [[ -f "$OUT/$target.profile.md" ]] || python3 "$here/cache_profile.py" "$OUT/$target.jfr" > "$OUT/$target.profile.md" || true
+  { echo; echo "### Profile of $target (JFR execution samples)"; echo; cat "$OUT/$target.profile.md"; } |
     tee -a "$OUT/results.md"
 done
 exit "$status"

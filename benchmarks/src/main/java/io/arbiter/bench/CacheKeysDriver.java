@@ -224,7 +224,9 @@ public final class CacheKeysDriver {
       }
     }
     Thread.sleep(Long.parseLong(a.get("warmup")) * 1000);
+    long f0 = System.nanoTime();
     String before = metrics(http, a.get("metrics"));
+    long fetchNanos = System.nanoTime() - f0;
     var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     long cpu0 = os.getProcessCpuTime();
     long[] server0 = serverTicks(a.get("server-pid"), a.get("server-cpu"));
@@ -235,7 +237,9 @@ public final class CacheKeysDriver {
     long t1 = System.nanoTime();
     long cpu1 = os.getProcessCpuTime();
     long[] server1 = serverTicks(a.get("server-pid"), a.get("server-cpu"));
+    long f1 = System.nanoTime();
     String after = metrics(http, a.get("metrics"));
+    fetchNanos += System.nanoTime() - f1;
     d.stop = true;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (d.inflight.sum() > 0 && System.nanoTime() < deadline) {
@@ -267,6 +271,7 @@ public final class CacheKeysDriver {
       r.put("server_cpu_steal_ticks", server1[2] - server0[2]);
       r.put("wall_seconds", String.format("%.3f", secs));
     }
+    r.put("metrics_fetch_seconds", String.format("%.3f", fetchNanos / 1e9));
     r.put("first_problem", d.firstProblem == null ? "" : d.firstProblem);
     StringBuilder text = new StringBuilder();
     r.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));

@@ -176,7 +176,7 @@ cpu_stat() {
   awk -v p="$pattern" '$0 ~ p { print $2 + $3 + $4, $9 }' /proc/stat
 }
 counters() { # the server's answer and cache counters, Prometheus text
-  if [[ "$1" == bare* ]]; then
+  if [[ "$1" == bare* || "$1" == il-bare || "$1" == keys-bare ]]; then
     curl -sf "$metrics_url"
   else
     curl -sf "$metrics_url" | grep -E '^arbiter_(checks_total|check_failures_total|check_errors_total|check_rejected_total|extauthz_|check_cache_)' || true

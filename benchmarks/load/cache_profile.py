@@ -3,7 +3,7 @@
 
 usage: cache_profile.py RECORDING.jfr [TOP]
 
-Prints (1) the share of samples whose stack contains each of a fixed list of frames of interest
+Prints (1) the share of samples whose stack has a frame containing each of a fixed list of names
 (inclusive: the cache lookup, key building, mapping, evaluation, the response, protobuf, Netty) and
 (2) the TOP (default 25) hottest self frames (the top frame of each sample). Reads
 `jfr print --json --events jdk.ExecutionSample`.
@@ -25,8 +25,14 @@ INTEREST = [
     ("  decision → CheckResponse (CheckResponseMapper)", "io.arbiter.extauthz.CheckResponseMapper"),
     ("protobuf parse (CheckRequest.parseFrom / parser)", "io.envoyproxy.envoy.service.auth.v3.CheckRequest$1.parsePartialFrom"),
     ("gRPC ServerImpl / ServerCalls", "io.grpc.internal.ServerImpl"),
-    ("Netty event loop", "io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoop.run"),
+    ("Netty event loop (any *EventLoop.run)", "EventLoop.run"),
 ]
+
+
+def top_type(sample):
+    st = sample.get("values", {}).get("stackTrace") or {}
+    fs = st.get("frames", [])
+    return fs[0].get("type", "?") if fs else "?"
 
 
 def frames(sample):
@@ -34,7 +40,7 @@ def frames(sample):
     out = []
     for f in st.get("frames", []):
         m = f.get("method", {})
-        t = m.get("type", {}).get("name", "?")
+        t = m.get("type", {}).get("name", "?").replace("/", ".")
         out.append(f"{t}.{m.get('name', '?')}")
     return out
 
@@ -46,14 +52,16 @@ def main():
     raw = subprocess.run(["jfr", "print", "--json", "--stack-depth", "128", "--events", "jdk.ExecutionSample", sys.argv[1]],
                          check=True, capture_output=True, text=True).stdout
     events = json.loads(raw)["recording"]["events"]
+    kinds = collections.Counter(top_type(e) for e in events if frames(e))
     stacks = [frames(e) for e in events]
     stacks = [s for s in stacks if s]
     n = len(stacks)
-    print(f"{n} execution samples (JFR, all threads)\n")
+    print(f"{n} execution samples (JFR, all threads); top frame "
+          + ", ".join(f"{k}: {100.0 * v / n:.1f}%" for k, v in kinds.most_common()) + "\n")
     print("| frame (inclusive) | samples | share |")
     print("| --- | ---: | ---: |")
     for label, prefix in INTEREST:
-        c = sum(1 for s in stacks if any(f.startswith(prefix) for f in s))
+        c = sum(1 for s in stacks if any(prefix in f for f in s))
         print(f"| {label} | {c} | {100.0 * c / n:.1f}% |" if n else f"| {label} | 0 | n/a |")
     print(f"\nTop {top} self frames:\n")
     print("| self frame | samples | share |")

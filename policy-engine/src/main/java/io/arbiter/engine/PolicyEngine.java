@@ -10,6 +10,7 @@ import io.arbiter.engine.internal.CompiledInstance;
 import io.arbiter.engine.internal.CompiledRule;
 import io.arbiter.engine.internal.DecisionCache;
 import io.arbiter.engine.internal.EvaluationException;
+import io.arbiter.engine.internal.HandlerGuard;
 import io.arbiter.engine.internal.Expression;
 import io.arbiter.engine.internal.RuleIndex;
 import io.arbiter.engine.internal.QuotaDispatcher;
@@ -20,6 +21,7 @@ import io.arbiter.engine.metrics.BucketHistogram;
 import io.arbiter.engine.spi.CheckResult;
 import io.arbiter.engine.spi.Code;
 import io.arbiter.engine.spi.HeaderValue;
+import io.arbiter.engine.spi.Instance;
 import io.arbiter.engine.spi.LogLimiter;
 import io.arbiter.engine.spi.QuotaRequest;
 import io.arbiter.engine.spi.QuotaResult;
@@ -64,6 +66,7 @@ public final class PolicyEngine {
   private final ConfigCompiler compiler;
   private final AtomicReference<ConfigSnapshot> snapshot = new AtomicReference<>();
   private final LogLimiter errorLog = new LogLimiter(10);
+  private final LogLimiter staleLog = new LogLimiter(1);
   private final Counter allowed;
   private final Counter denied;
   private final Counter failedOpen;
@@ -71,6 +74,7 @@ public final class PolicyEngine {
   private final Counter ruleErrors;
   private final Counter handlerErrors;
   private final Counter handlerTimeouts;
+  private final Counter circuitOpen;
   private final BucketHistogram latency;
   private final ReportDispatcher reports;
   private final QuotaDispatcher quotas;
@@ -96,6 +100,7 @@ public final class PolicyEngine {
     ruleErrors = m.counter(errors, errorsHelp, "kind", "expression");
     handlerErrors = m.counter(errors, errorsHelp, "kind", "handler");
     handlerTimeouts = m.counter(errors, errorsHelp, "kind", "timeout");
+    circuitOpen = m.counter(errors, errorsHelp, "kind", "circuit_open");
     latency =
         m.histogram(
             "arbiter_check_duration_seconds",
@@ -175,10 +180,13 @@ public final class PolicyEngine {
     }
     if (previous != null) {
       Set<Object> keep = new HashSet<>();
-      next.handlers().values().forEach(h -> keep.add(h.handler()));
+      next.handlers().values().forEach(h -> {
+        keep.add(h.handler());
+        keep.add(h.guard());
+      });
       long graceMillis = next.settings().handlerTimeout().toMillis() * 2 + 1000;
       services.scheduler().schedule(
-          () -> previous.closeHandlers(Collections.unmodifiableSet(cast(keep))),
+          () -> previous.closeHandlers(Collections.unmodifiableSet(keep)),
           graceMillis, TimeUnit.MILLISECONDS);
     }
   }
@@ -188,9 +196,12 @@ public final class PolicyEngine {
     Set<Object> keep = new HashSet<>();
     ConfigSnapshot serving = snapshot.get();
     if (serving != null) {
-      serving.handlers().values().forEach(h -> keep.add(h.handler()));
+      serving.handlers().values().forEach(h -> {
+        keep.add(h.handler());
+        keep.add(h.guard());
+      });
     }
-    unused.closeHandlers(cast(keep));
+    unused.closeHandlers(keep);
   }
 
   @SuppressWarnings("unchecked")
@@ -320,21 +331,39 @@ public final class PolicyEngine {
     }
     for (CompiledRule.Action action : rule.actions()) {
       for (CompiledInstance instance : action.checks()) {
-        CompletableFuture<CheckResult> part;
+        Instance built;
         try {
-          part = action.checkHandler().check(instance.build(bag)).toCompletableFuture();
+          built = instance.build(bag);
         } catch (EvaluationException e) {
           expressionFailed(ev, rule, "instance '" + instance.name() + "'", e);
           continue;
+        }
+        HandlerGuard guard = action.guard();
+        if (!guard.admit()) {
+          ev.add(unanswered(ev, rule, action, built, null));
+          continue;
+        }
+        CompletableFuture<CheckResult> part;
+        try {
+          part = action.checkHandler().check(built).toCompletableFuture();
         } catch (RuntimeException e) {
           part = CompletableFuture.failedFuture(e);
         }
         CheckResult now = part.isDone() && !part.isCompletedExceptionally() ? part.getNow(null) : null;
         if (now != null) {
+          guard.succeeded(built, now);
           ev.add(now);
         } else {
-          ev.add(withDeadline(part, ev).thenApply(PolicyEngine::requireResult)
-              .exceptionally(t -> handlerFailed(ev, rule, action, t)));
+          ev.add((part.isDone() ? part : part.copy().orTimeout(guard.timeoutNanos(), TimeUnit.NANOSECONDS))
+              .handle((r, t) -> {
+                if (t == null && r != null) {
+                  guard.succeeded(built, r);
+                  return r;
+                }
+                guard.failed();
+                return unanswered(ev, rule, action, built,
+                    t != null ? t : new IllegalStateException("the handler completed without a result"));
+              }));
         }
       }
       for (CompiledInstance.Quota quota : action.quotas()) {
@@ -442,6 +471,42 @@ public final class PolicyEngine {
     ev.add(failure(ev, ev.snapshot.settings()));
   }
 
+  /**
+   * The stand-in for a check call that failed ({@code failure}) or was not made because the
+   * handler's breaker is open (null): the handler's last good result for this instance when its
+   * {@code staleFor} allows (never reused by the decision cache), else the failure policy.
+   */
+  private CheckResult unanswered(Evaluation ev, CompiledRule rule, CompiledRule.Action action,
+      Instance instance, Throwable failure) {
+    HandlerGuard.Stale stale = action.guard().stale(instance);
+    if (stale != null) {
+      long suppressed = staleLog.tryAcquire(System.currentTimeMillis());
+      if (suppressed >= 0) {
+        LOG.log(System.Logger.Level.WARNING,
+            "decision {0}: rule ''{1}'': handler ''{2}'' {3}; served its last good result from {4} ms ago{5}",
+            ev.id, rule.name(), action.handlerName(), failure == null ? "is short-circuited (breaker open)"
+                : "failed (" + describe(failure) + ")", stale.age().toMillis(),
+            suppressed > 0 ? " (" + suppressed + " similar messages suppressed)" : "");
+      }
+      return stale.result().withValidity(Duration.ZERO, 0);
+    }
+    if (failure == null) {
+      circuitOpen.inc();
+      ev.error("rule '" + rule.name() + "': handler '" + action.handlerName()
+          + "': circuit breaker open, not called");
+      return failure(ev, ev.snapshot.settings());
+    }
+    return handlerFailed(ev, rule, action, failure);
+  }
+
+  private static String describe(Throwable t) {
+    Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+    if (cause instanceof TimeoutException) {
+      return "no answer within deadline";
+    }
+    return cause.getMessage() == null ? cause.toString() : cause.getMessage();
+  }
+
   /** Only on failure: the message naming rule and handler is built here, not on every check. */
   private CheckResult handlerFailed(
       Evaluation ev, CompiledRule rule, CompiledRule.Action action, Throwable t) {
@@ -449,7 +514,7 @@ public final class PolicyEngine {
     Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
     if (cause instanceof TimeoutException) {
       handlerTimeouts.inc();
-      ev.error(where + ": no answer within " + ev.snapshot.settings().handlerTimeout().toMillis() + "ms");
+      ev.error(where + ": no answer within " + action.guard().timeoutNanos() / 1_000_000 + "ms");
     } else {
       handlerErrors.inc();
       ev.error(where + ": " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()));

@@ -44,10 +44,11 @@ public record CompiledRule(
 
   /**
    * One handler and the instances it receives, split by variety. A handler field is set exactly
-   * when its list is not empty.
+   * when its list is not empty. Checks call the handler through its {@code guard}.
    */
   public record Action(
       String handlerName,
+      HandlerGuard guard,
       CheckHandler checkHandler,
       List<CompiledInstance> checks,
       ReportHandler reportHandler,

@@ -199,10 +199,16 @@ class AccessLogPrometheusIT {
     try (ArbiterProcess arbiter = ArbiterProcess.start(config)) {
       try {
         send(arbiter);
-        // Every entry through the queue and the engine, then every line written by the log handler.
+        // Every entry through the queue and the engine, every line written by the log handler and
+        // every observation recorded (the handlers of one batch run one after the other, and the
+        // log handler writes on its own schedule, so neither count implies the other).
         MetricsText.await(arbiter, "arbiter_accesslog_dispatched_total", matched + TCP_ENTRIES);
-        String text = MetricsText.await(arbiter,
-            "arbiter_log_entries_total{handler=\"json-log\"}", matched);
+        String text = MetricsText.awaitUntil(arbiter, t ->
+            MetricsText.value(t, "arbiter_log_entries_total{handler=\"json-log\"}") >= matched
+                && total(MetricsText.family(t, "requests_total")) >= matched
+                && total(MetricsText.family(t, "request_duration_seconds_count")) >= matched);
+        assertThat(MetricsText.value(text, "arbiter_log_entries_total{handler=\"json-log\"}"))
+            .isEqualTo(matched);
 
         assertThat(MetricsText.value(text, "arbiter_rule_matches_total{rule=\"http-metrics\"}"))
             .isEqualTo(matched);
@@ -357,6 +363,10 @@ class AccessLogPrometheusIT {
   private static List<String> accessLines(String output) {
     return output.lines().filter(l -> l.startsWith("{\"ts\":") && l.contains("\"name\":\"access\""))
         .toList();
+  }
+
+  private static double total(Map<String, Double> samples) {
+    return samples.values().stream().mapToDouble(Double::doubleValue).sum();
   }
 
   private static Map<String, Double> expected(Object... seriesAndValues) {

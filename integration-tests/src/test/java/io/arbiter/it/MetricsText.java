@@ -65,11 +65,22 @@ final class MetricsText {
   }
 
   /**
-   * Polls {@code /metrics} until {@code series} has reached {@code expected} (at most a minute) and
-   * asserts it is exactly that, so an overshoot fails too. Returns the text it last read.
+   * Polls {@code /metrics} until the counter {@code series} has reached {@code expected} (at most a
+   * minute) and asserts it is exactly that, so an overshoot fails at once. Returns the text it last
+   * read. For a value that can go down, use {@link #awaitEqual}.
    */
   static String await(ArbiterProcess arbiter, String series, double expected) throws Exception {
     String text = awaitUntil(arbiter, t -> value(t, series) >= expected);
+    assertThat(value(text, series)).as("%s in\n%s", series, text).isEqualTo(expected);
+    return text;
+  }
+
+  /**
+   * Polls {@code /metrics} until {@code series} (a gauge, say) equals {@code expected}, at most a
+   * minute, and asserts it does. Returns the text it last read.
+   */
+  static String awaitEqual(ArbiterProcess arbiter, String series, double expected) throws Exception {
+    String text = awaitUntil(arbiter, t -> value(t, series) == expected);
     assertThat(value(text, series)).as("%s in\n%s", series, text).isEqualTo(expected);
     return text;
   }

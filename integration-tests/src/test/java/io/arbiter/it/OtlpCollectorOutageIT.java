@@ -119,7 +119,7 @@ class OtlpCollectorOutageIT {
           await("the first records arrive", () -> distinctIds(receiver).size() == BEFORE);
           await("the counter reaches " + BEFORE, () -> requests(receiver) == BEFORE);
           assertThat(distinctIds(receiver)).containsExactlyInAnyOrderElementsOf(before);
-          String text = MetricsText.await(arbiter, buffered(), 0);
+          String text = MetricsText.awaitEqual(arbiter, buffered(), 0);
 
           // 2. Down: the bound fills, and the exporter has seen the receiver gone.
           receiver.stop();
@@ -144,7 +144,7 @@ class OtlpCollectorOutageIT {
           // 4. Back on the same port: everything within the bound arrives, the buffer empties.
           receiver.start();
           await("the buffered records arrive", () -> distinctIds(receiver).size() >= BEFORE + BOUND);
-          text = MetricsText.await(arbiter, buffered(), 0);
+          text = MetricsText.awaitEqual(arbiter, buffered(), 0);
           Set<String> expected = new LinkedHashSet<>(before);
           expected.addAll(within);
           // Delivery is at least once (a batch whose export timed out is sent again), so ids are

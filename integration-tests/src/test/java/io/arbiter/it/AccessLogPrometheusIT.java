@@ -296,7 +296,10 @@ class AccessLogPrometheusIT {
     return String.valueOf((1_800_000_000L + i) * 1_000_000_000L + 250_000_000L);
   }
 
-  /** The path of entry {@code i}; every third HTTP one carries a query string, which is not logged. */
+  /**
+   * The logged path of entry {@code i}. Every third non-gRPC entry is sent with a query string
+   * after it, which {@code request.path} leaves out.
+   */
   private static String path(int i, Req r) {
     return r.grpc() ? "/" + r.host() + ".v1.Api/Call" + i : "/api/" + r.host() + "/" + i;
   }

@@ -2,6 +2,7 @@ package io.arbiter.extauthz;
 
 import com.codahale.metrics.Counter;
 import io.arbiter.engine.PolicyEngine;
+import io.arbiter.frontend.Arrival;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
@@ -51,7 +52,7 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
       }
     }
     pipeline
-        .check(request)
+        .check(request, Arrival.nanos())
         .whenComplete(
             (outcome, error) -> {
               CheckResponse response =

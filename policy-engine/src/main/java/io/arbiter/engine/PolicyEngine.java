@@ -5,6 +5,7 @@ import io.arbiter.engine.config.ConfigCompiler;
 import io.arbiter.engine.config.ConfigDocument;
 import io.arbiter.engine.config.ConfigException;
 import io.arbiter.engine.config.ConfigSnapshot;
+import io.arbiter.engine.config.OverloadSettings;
 import io.arbiter.engine.config.Settings;
 import io.arbiter.engine.internal.CompiledInstance;
 import io.arbiter.engine.internal.CompiledRule;
@@ -79,6 +80,10 @@ public final class PolicyEngine {
   private final ReportDispatcher reports;
   private final QuotaDispatcher quotas;
   private final DecisionCache.Counters cacheCounters;
+  private final Counter shedQueue;
+  private final Counter shedConcurrency;
+  /** Checks being decided now (cache hits aside). */
+  private final java.util.concurrent.atomic.AtomicInteger inflight = new java.util.concurrent.atomic.AtomicInteger();
   /** The serving snapshot's decision cache; null when it has the cache off. */
   private volatile DecisionCache cache;
 
@@ -109,6 +114,19 @@ public final class PolicyEngine {
     reports = new ReportDispatcher(m, services.clock());
     quotas = new QuotaDispatcher(m, services.clock());
     cacheCounters = DecisionCache.Counters.register(m);
+    String shedName = "arbiter_checks_shed_total";
+    String shedHelp = "Checks answered by the failure policy without evaluation because Arbiter was"
+        + " overloaded, by reason: queue (waited longer than settings.overload.maxQueueTime) or"
+        + " concurrency (settings.overload.maxConcurrentChecks were being decided).";
+    shedQueue = m.counter(shedName, shedHelp, "reason", "queue");
+    shedConcurrency = m.counter(shedName, shedHelp, "reason", "concurrency");
+    m.gauge("arbiter_checks_in_flight", "Checks being decided now (cache hits aside).", inflight::get);
+    m.gauge("arbiter_checks_concurrency_limit",
+        "The most checks decided at once before more are shed (settings.overload.maxConcurrentChecks).",
+        () -> {
+          ConfigSnapshot s = snapshot.get();
+          return (s == null ? Settings.DEFAULT : s.settings()).overload().maxConcurrentChecks();
+        });
     m.gauge("arbiter_check_cache_entries", "Decisions in the check decision cache.", () -> {
       DecisionCache c = cache;
       return c == null ? 0 : c.size();
@@ -218,11 +236,20 @@ public final class PolicyEngine {
     }
   }
 
+  /** Decides one check that arrived now; see {@link #check(AttributeBag, long)}. */
+  public CompletionStage<CheckDecision> check(AttributeBag bag) {
+    return check(bag, System.nanoTime());
+  }
+
   /**
    * Decides one check, from the decision cache when a reusable decision for the attributes it
-   * depends on is there ({@link DecisionCache}). The stage never completes exceptionally.
+   * depends on is there ({@link DecisionCache}); otherwise sheds it by {@code settings.overload}
+   * (answered by the failure policy, counted) or evaluates it. The stage never completes
+   * exceptionally.
+   *
+   * @param arrivedNanos when the front end's transport received the call ({@link System#nanoTime})
    */
-  public CompletionStage<CheckDecision> check(AttributeBag bag) {
+  public CompletionStage<CheckDecision> check(AttributeBag bag, long arrivedNanos) {
     long start = System.nanoTime();
     ConfigSnapshot snap = snapshot.get();
     if (snap == null) {
@@ -232,13 +259,52 @@ public final class PolicyEngine {
       return CompletableFuture.completedFuture(ev.finish());
     }
     DecisionCache c = cache;
-    if (c == null || c.snapshot() != snap) {
-      return evaluate(snap, bag, start, false).decision();
+    if (c != null && c.snapshot() != snap) {
+      c = null;
     }
-    DecisionCache.Entry hit = c.lookup(bag);
-    if (hit != null) {
-      return CompletableFuture.completedFuture(reused(hit, start));
+    if (c != null) {
+      DecisionCache.Entry hit = c.lookup(bag);
+      if (hit != null) {
+        return CompletableFuture.completedFuture(reused(hit, start));
+      }
     }
+    OverloadSettings overload = snap.settings().overload();
+    long waited = start - arrivedNanos;
+    if (!overload.maxQueueTime().isZero() && waited > overload.maxQueueTime().toNanos()) {
+      shedQueue.inc();
+      return shed(snap, start, "overloaded: waited " + waited / 1_000_000 + "ms to be decided (settings.overload.maxQueueTime "
+          + overload.maxQueueTime().toMillis() + "ms)");
+    }
+    if (inflight.incrementAndGet() > overload.maxConcurrentChecks()) {
+      inflight.decrementAndGet();
+      shedConcurrency.inc();
+      return shed(snap, start, "overloaded: " + overload.maxConcurrentChecks()
+          + " checks already being decided (settings.overload.maxConcurrentChecks)");
+    }
+    CompletionStage<CheckDecision> decision;
+    try {
+      decision = c == null ? evaluate(snap, bag, start, false).decision() : cached(c, snap, bag, start);
+    } catch (RuntimeException | Error e) {
+      inflight.decrementAndGet();
+      throw e;
+    }
+    CompletableFuture<CheckDecision> f = decision.toCompletableFuture();
+    if (f.isDone()) {
+      inflight.decrementAndGet();
+      return f;
+    }
+    return f.whenComplete((d, t) -> inflight.decrementAndGet());
+  }
+
+  private CompletionStage<CheckDecision> shed(ConfigSnapshot snap, long start, String why) {
+    Evaluation ev = new Evaluation(newDecisionId(), snap, start, false);
+    ev.error(why);
+    ev.add(failure(ev, snap.settings()));
+    return CompletableFuture.completedFuture(ev.finish());
+  }
+
+  /** A miss: leads the evaluation of identical checks in flight, or waits for their leader. */
+  private CompletionStage<CheckDecision> cached(DecisionCache c, ConfigSnapshot snap, AttributeBag bag, long start) {
     DecisionCache.Flight flight = c.join(bag);
     if (!flight.leader()) {
       return flight.done().thenCompose(e -> {

@@ -165,6 +165,57 @@ class ResilienceTest {
   }
 
   @Test
+  void checksBeyondTheConcurrencyBoundAreShedAtOnceByTheFailurePolicy() throws Exception {
+    PolicyEngine engine = engine("{timeout: 5s, breakerFailures: 0}\nsettings:\n  overload: {maxConcurrentChecks: 2}");
+    backend.mode.set("hang");
+    var first = engine.check(user("a")).toCompletableFuture();
+    var second = engine.check(user("b")).toCompletableFuture();
+    assertThat(metric("arbiter_checks_in_flight")).isEqualTo(2);
+    assertThat(metric("arbiter_checks_concurrency_limit")).isEqualTo(2);
+    var third = engine.check(user("c")).toCompletableFuture();
+    assertThat(third).as("answered without waiting").isDone();
+    CheckDecision shed = third.get();
+    assertThat(shed.result().code()).isEqualTo(Code.UNAVAILABLE);
+    assertThat(shed.errors()).singleElement().asString().contains("maxConcurrentChecks");
+    assertThat(metric("arbiter_checks_shed_total{reason=\"concurrency\"}")).isEqualTo(1);
+    assertThat(backend.calls).hasValue(2);
+    assertThat(first).isNotDone();
+    assertThat(second).isNotDone();
+  }
+
+  @Test
+  void aCheckThatWaitedTooLongIsShedUnlessTheCacheAnswersIt() {
+    PolicyEngine engine = new PolicyEngine(EngineServices.create(
+        Map.of("fake", new io.arbiter.engine.testing.FakeAdapter()), clock, metrics));
+    try {
+      engine.apply(compile(engine,
+          """
+          settings:
+            overload: {maxQueueTime: 100ms}
+          handlers:
+            - name: ok
+              adapter: fake
+          rules:
+            - name: r
+              match: "request.headers['x-user'] != 'nobody'"
+              actions: [{handler: ok}]
+          """));
+    } catch (ConfigException e) {
+      throw new AssertionError(e);
+    }
+    long longAgo = System.nanoTime() - Duration.ofMillis(150).toNanos();
+    CheckDecision late = engine.check(user("alice"), longAgo).toCompletableFuture().join();
+    assertThat(late.result().code()).isEqualTo(Code.UNAVAILABLE);
+    assertThat(late.errors()).singleElement().asString().contains("maxQueueTime 100ms");
+    assertThat(metric("arbiter_checks_shed_total{reason=\"queue\"}")).isEqualTo(1);
+
+    assertThat(check(engine, user("alice")).result().allowed()).isTrue();
+    CheckDecision cachedLate = engine.check(user("alice"), longAgo).toCompletableFuture().join();
+    assertThat(cachedLate.cached()).isTrue();
+    assertThat(cachedLate.result().allowed()).isTrue();
+  }
+
+  @Test
   void badResilienceSettingsAreConfigErrors() {
     PolicyEngine engine = new PolicyEngine(EngineServices.create(Map.of("flap", backend), clock, metrics));
     assertThatThrownBy(() -> compile(engine,

@@ -13,6 +13,7 @@ import io.arbiter.server.internal.ConfigWatcher;
 import io.arbiter.server.internal.HttpCheckServer;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.arbiter.frontend.Arrival;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -146,6 +147,7 @@ public final class ArbiterServer implements AutoCloseable {
           NettyServerBuilder.forAddress(new InetSocketAddress(options.grpcHost(), options.grpcPort()))
               .executor(ex)
               .maxInboundMessageSize(options.maxMessageBytes())
+              .addStreamTracerFactory(Arrival.TRACER)
               .addService(new AuthorizationService(engine))
               .addService(logs.accessLogService())
               .addService(logs.otlpLogsService())

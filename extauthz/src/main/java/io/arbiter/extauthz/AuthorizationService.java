@@ -52,7 +52,7 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
       }
     }
     pipeline
-        .check(request, Arrival.nanos())
+        .check(request, Arrival.queuedNanos())
         .whenComplete(
             (outcome, error) -> {
               CheckResponse response =

@@ -40,11 +40,11 @@ final class CheckPipeline {
   }
 
   CompletionStage<Outcome> check(CheckRequest request) {
-    return check(request, System.nanoTime());
+    return check(request, 0);
   }
 
-  /** @param arrivedNanos when the call arrived, for load shedding by queue time */
-  CompletionStage<Outcome> check(CheckRequest request, long arrivedNanos) {
+  /** @param queuedNanos how long the call waited for a thread, for load shedding */
+  CompletionStage<Outcome> check(CheckRequest request, long queuedNanos) {
     try {
       Optional<ConfigSnapshot> snapshot = engine.current();
       Settings settings = snapshot.map(ConfigSnapshot::settings).orElse(Settings.DEFAULT);
@@ -58,7 +58,7 @@ final class CheckPipeline {
         return CompletableFuture.completedFuture(
             new Outcome(decision, CheckResponseMapper.toResponse(decision, rejection.reason())));
       }
-      return engine.check(mapping.attributes(), arrivedNanos).handle(this::answer);
+      return engine.check(mapping.attributes(), queuedNanos).handle(this::answer);
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(failure(e));
     }

@@ -5,36 +5,50 @@ import io.grpc.Metadata;
 import io.grpc.ServerStreamTracer;
 
 /**
- * When a gRPC call arrived, for load shedding by queue time ({@code settings.overload}).
+ * How long a gRPC call waited in Arbiter's queue, for load shedding ({@code settings.overload}).
  *
- * <p>grpc-java reads a call's headers on its transport thread and only then queues the call for
- * the server's executor; {@link #TRACER} notes the time at that first moment in the call's {@link
- * Context}, and a front end reads it with {@link #nanos()} once the call runs, so the difference is
- * the time the call waited in Arbiter's own queue. The server installs the tracer with {@code
- * ServerBuilder.addStreamTracerFactory}.
+ * <p>grpc-java reads a call's headers on its transport thread, then queues the call for the
+ * server's executor, which starts it ({@code serverCallStarted}) and only then parses its message
+ * and runs the service. {@link #TRACER} notes both moments and a front end reads the difference
+ * with {@link #queuedNanos()}: the time spent waiting for a thread, not the call's own work (on a
+ * cold JVM the first call's own work, class loading included, can take a second; that is not
+ * overload). The server installs the tracer with {@code ServerBuilder.addStreamTracerFactory}.
  */
 public final class Arrival {
-  private static final Context.Key<Long> KEY = Context.key("arbiter-arrival-nanos");
+  private static final Context.Key<Times> KEY = Context.key("arbiter-arrival");
 
-  /** Notes each call's arrival in its context. */
+  /** One call's times; the tracer itself. */
+  private static final class Times extends ServerStreamTracer {
+    final long arrived = System.nanoTime();
+    volatile long started;
+
+    @Override
+    public Context filterContext(Context context) {
+      return context.withValue(KEY, this);
+    }
+
+    @Override
+    public void serverCallStarted(ServerCallInfo<?, ?> callInfo) {
+      started = System.nanoTime();
+    }
+  }
+
+  /** Notes each call's arrival and start. */
   public static final ServerStreamTracer.Factory TRACER = new ServerStreamTracer.Factory() {
     @Override
     public ServerStreamTracer newServerStreamTracer(String fullMethodName, Metadata headers) {
-      long arrived = System.nanoTime();
-      return new ServerStreamTracer() {
-        @Override
-        public Context filterContext(Context context) {
-          return context.withValue(KEY, arrived);
-        }
-      };
+      return new Times();
     }
   };
 
   private Arrival() {}
 
-  /** When the current call arrived ({@link System#nanoTime}); now if no tracer noted it. */
-  public static long nanos() {
-    Long arrived = KEY.get();
-    return arrived != null ? arrived : System.nanoTime();
+  /** How long the current call waited between arriving and starting; 0 if no tracer noted it. */
+  public static long queuedNanos() {
+    Times t = KEY.get();
+    if (t == null || t.started == 0) {
+      return 0;
+    }
+    return Math.max(0, t.started - t.arrived);
   }
 }

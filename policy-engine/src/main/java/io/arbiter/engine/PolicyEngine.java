@@ -236,9 +236,9 @@ public final class PolicyEngine {
     }
   }
 
-  /** Decides one check that arrived now; see {@link #check(AttributeBag, long)}. */
+  /** Decides one check that did not wait; see {@link #check(AttributeBag, long)}. */
   public CompletionStage<CheckDecision> check(AttributeBag bag) {
-    return check(bag, System.nanoTime());
+    return check(bag, 0);
   }
 
   /**
@@ -247,9 +247,10 @@ public final class PolicyEngine {
    * (answered by the failure policy, counted) or evaluates it. The stage never completes
    * exceptionally.
    *
-   * @param arrivedNanos when the front end's transport received the call ({@link System#nanoTime})
+   * @param queuedNanos how long the call waited in the front end's queue before its processing
+   *     began (0 when unknown)
    */
-  public CompletionStage<CheckDecision> check(AttributeBag bag, long arrivedNanos) {
+  public CompletionStage<CheckDecision> check(AttributeBag bag, long queuedNanos) {
     long start = System.nanoTime();
     ConfigSnapshot snap = snapshot.get();
     if (snap == null) {
@@ -269,10 +270,9 @@ public final class PolicyEngine {
       }
     }
     OverloadSettings overload = snap.settings().overload();
-    long waited = start - arrivedNanos;
-    if (!overload.maxQueueTime().isZero() && waited > overload.maxQueueTime().toNanos()) {
+    if (!overload.maxQueueTime().isZero() && queuedNanos > overload.maxQueueTime().toNanos()) {
       shedQueue.inc();
-      return shed(snap, start, "overloaded: waited " + waited / 1_000_000 + "ms to be decided (settings.overload.maxQueueTime "
+      return shed(snap, start, "overloaded: waited " + queuedNanos / 1_000_000 + "ms in the queue (settings.overload.maxQueueTime "
           + overload.maxQueueTime().toMillis() + "ms)");
     }
     if (inflight.incrementAndGet() > overload.maxConcurrentChecks()) {

@@ -39,6 +39,14 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
             "ext_authz checks whose call was cancelled before the answer was sent.");
   }
 
+  /**
+   * Runs a representative check through the pipeline, without effects, so the first real checks
+   * find their classes loaded; see {@link PolicyEngine#warmUp}. Call it before serving.
+   */
+  public void warmUp() {
+    pipeline.warmUp();
+  }
+
   @Override
   public void check(CheckRequest request, StreamObserver<CheckResponse> responseObserver) {
     ServerCallStreamObserver<CheckResponse> call =

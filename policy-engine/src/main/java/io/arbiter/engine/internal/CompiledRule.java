@@ -59,6 +59,21 @@ public record CompiledRule(
   /** A header whose value is an expression. */
   public record HeaderDirective(String name, Expression value, boolean append) {}
 
+  /** The rule's own expressions beside its match: conditions and directives (for warming up). */
+  public List<Expression> warmUpExpressions() {
+    List<Expression> out = new java.util.ArrayList<>();
+    if (allow != null) {
+      out.add(allow);
+    }
+    if (deny != null) {
+      out.add(deny);
+    }
+    requestHeadersToAdd.forEach(d -> out.add(d.value()));
+    responseHeadersToAdd.forEach(d -> out.add(d.value()));
+    out.addAll(queryParametersToSet.values());
+    return out;
+  }
+
   /** True if this rule adds directives of its own beside its actions. */
   public boolean hasDirectives() {
     return !requestHeadersToAdd.isEmpty()

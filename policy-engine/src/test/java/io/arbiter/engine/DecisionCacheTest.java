@@ -220,6 +220,16 @@ class DecisionCacheTest {
   }
 
   @Test
+  void theCacheStaysWithinItsEntryBound() {
+    PolicyEngine engine = engine(USERS + "settings:\n  cache: {maxEntries: 10}\n");
+    for (int i = 0; i < 200; i++) {
+      check(engine, request("/admin/a", Map.of("x-user", "user-" + i), "r"));
+    }
+    assertThat(counter("arbiter_check_cache_entries")).isLessThanOrEqualTo(10);
+    assertThat(counter("arbiter_check_cache_evictions_total{cause=\"size\"}")).isGreaterThanOrEqualTo(190);
+  }
+
+  @Test
   void theCacheCanBeTurnedOff() {
     PolicyEngine engine = engine(USERS + "settings:\n  cache: {enabled: false}\n");
     AttributeBag bag = request("/admin/a", Map.of("x-user", "alice"), "r");

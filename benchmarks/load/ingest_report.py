@@ -5,6 +5,7 @@ usage: ingest_report.py OUT_DIR                    the results tables (exit 1 if
        ingest_report.py --overload OUT_DIR         the overload test's table and verdicts
        ingest_report.py --line OUT TARGET PHASE    one line on a phase (the script's progress)
        ingest_report.py --rate OUT TARGET PHASE    entries ingested per wall second of a phase
+       ingest_report.py --per-cpu OUT TARGET PHASE entries ingested per CPU-second of a phase
 
 Per target (arbiter, bare) and phase (warmupN, max, rate) ingest.sh leaves in OUT_DIR:
   TARGET.PHASE.driver.env      what the driver offered, sent and dropped (AlsLoadDriver), and the
@@ -326,6 +327,10 @@ def main():
     if args and args[0] == "--rate":
         r = phase(args[1], args[2], args[3])
         print(int(r["per_s"]) if r else "")
+        return 0
+    if args and args[0] == "--per-cpu":
+        r = phase(args[1], args[2], args[3])
+        print(int(r["per_cpu"]) if r else "")
         return 0
     if args and args[0] == "--overload":
         return overload(args[1])

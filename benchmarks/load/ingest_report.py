@@ -234,8 +234,13 @@ def overload(out):
     if os.path.exists(path):
         lines = open(path).read().splitlines()
         head = lines[0].split("\t")
+        skipped = 0
         for line in lines[1:]:
-            rows.append(dict(zip(head, line.split("\t"))))
+            row = dict(zip(head, line.split("\t")))
+            if int(row["t"]) > 30 and float(row["entries"] or 0) == 0:
+                skipped += 1  # /metrics did not answer within 5 s: no counters in this sample
+                row["metrics_missing"] = True
+            rows.append(row)
     gcs = []
     gcpath = os.path.join(out, "overload.gc.log")
     if os.path.exists(gcpath):
@@ -249,13 +254,15 @@ def overload(out):
     print()
     # per-minute (or per-sample-window) heap after GC, from the GC log
     window = 60 if seconds >= 180 else max(10, seconds // 6)
-    print(f"| minute | heap after GC, max (MB) | after full GC (MB) | GCs (full) | entries received | ingested | dropped (queue_full) | queue depth | healthz | server cores |")
+    print(f"| minute | heap after any GC, max (MB) | after full GCs: min..max (MB) | GCs (full) | entries received | ingested | dropped (queue_full) | queue depth at end | healthz | server cores |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     start = gcs[0][0] if gcs else 0
     # the GC log's clock starts with the JVM; the driver starts a few seconds later: use the samples' clock for counters
     prev = {"t": "0", "cpu_ticks": "0", "reports": "0", "entries": "0", "dropped_queue_full": "0"}
     by_window = {}
     for r in rows:
+        if r.get("metrics_missing"):
+            continue
         w = (int(r["t"]) - 1) // window
         by_window[w] = r
     jvm_offset = 0.0
@@ -268,11 +275,11 @@ def overload(out):
         in_w = [g for g in gcs if lo <= g[0] - jvm_offset < hi]
         after_gc = max((g[3] for g in in_w), default=None)
         full = [g[3] for g in in_w if "Full" in g[1]]
-        max_after.append(after_gc)
+        max_after.append(max(full) if full else None)
         dt = int(r["t"]) - int(prev["t"]) or 1
         cores = (int(r["cpu_ticks"]) - int(prev["cpu_ticks"])) / 100 / dt
         print(f"| {lo // 60 if window == 60 else f'{lo}-{hi}s'} | {after_gc if after_gc is not None else '-'} | "
-              f"{', '.join(map(str, full)) or '-'} | {len(in_w)} ({len(full)}) | "
+              f"{f'{min(full)}..{max(full)}' if full else '-'} | {len(in_w)} ({len(full)}) | "
               f"{fmt(int(float(r['entries'])) - int(float(prev['entries'])))} | "
               f"{fmt(int(float(r['reports'])) - int(float(prev['reports'])))} | "
               f"{fmt(int(float(r['dropped_queue_full'])) - int(float(prev['dropped_queue_full'])))} | "
@@ -302,11 +309,20 @@ def overload(out):
           f"{len(gcs)} GCs ({full_gcs} full), GC time {gc_pause_total if gc_pause_total is not None else '?'} s; "
           f"largest heap after a GC {heap_max} MB of {limit} MB.")
     print()
+    missing = sum(1 for r in rows if r.get("metrics_missing"))
+    if missing:
+        print(f"({missing} of {len(rows)} samples got no /metrics answer within 5 s; left out of the per-minute counts.)")
+        print()
     print("| overload check | result | verdict |")
     print("| --- | --- | --- |")
-    print(f"| heap bounded (no OOM; after-GC heap of the second half not above the first half's max by > 10%) | "
-          f"first half max {max(first) if first else '-'} MB, second half max {max(last) if last else '-'} MB, limit {limit} MB | "
-          f"{verdict(bool(gcs) and not growing and heap_max < limit and healthy)} |")
+    oom = False
+    log = os.path.join(out, "overload.server.log")
+    if os.path.exists(log):
+        oom = "OutOfMemoryError" in open(log, errors="replace").read()
+    print(f"| heap bounded (no OutOfMemoryError; the live heap, after full GCs, in the second half not above the first half's by > 10%) | "
+          f"after full GCs: first half max {max(first) if first else '-'} MB, second half max {max(last) if last else '-'} MB; "
+          f"any GC: max {heap_max} MB of {limit} MB; OutOfMemoryError: {'yes' if oom else 'no'} | "
+          f"{verdict(bool(first) and bool(last) and not growing and not oom and healthy)} |")
     print(f"| healthy throughout (/healthz 200 every {rows and (int(rows[1]['t']) - int(rows[0]['t']) if len(rows) > 1 else '?')} s, alive at the end) | "
           f"{sum(1 for r in rows if r['healthz'] == '200')}/{len(rows)} samples 200, after: {env.get('healthz_after')} | {verdict(healthy)} |")
     print(f"| overflow counted, not silent (received = ingested + dropped; drops under queue_full) | "

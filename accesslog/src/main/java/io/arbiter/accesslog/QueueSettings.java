@@ -9,8 +9,9 @@ import java.util.Objects;
  *
  * @param capacity the most entries held in memory (default 20,000). A mapped HTTP entry as Envoy
  *     logs it (peers, TLS, timings, a few headers, filter metadata) takes about 4.5 KiB of heap
- *     (measured by {@code benchmarks/load/ingest.sh}: 98,700 queued entries held 440 MB), so the
- *     default needs about 90 MiB; a full queue of 100,000 did not fit a 512 MiB heap
+ *     (a class histogram under the load of {@code benchmarks/load/ingest.sh}: 98,700 queued
+ *     entries held 450 MB), so the default needs about 90 MiB; a full queue of 100,000 left a
+ *     512 MiB heap 93% live and the JVM collecting back to back (BENCHMARKS.md)
  * @param batchSize the most entries handed to the engine in one report call (default 512)
  * @param overflow what happens to an entry when the queue is full
  * @param spillDir where {@link Overflow#SPILL} writes; required for it, ignored otherwise

@@ -319,10 +319,13 @@ def overload(out):
     log = os.path.join(out, "overload.server.log")
     if os.path.exists(log):
         oom = "OutOfMemoryError" in open(log, errors="replace").read()
-    print(f"| heap bounded (no OutOfMemoryError; the live heap, after full GCs, in the second half not above the first half's by > 10%) | "
-          f"after full GCs: first half max {max(first) if first else '-'} MB, second half max {max(last) if last else '-'} MB; "
-          f"any GC: max {heap_max} MB of {limit} MB; OutOfMemoryError: {'yes' if oom else 'no'} | "
-          f"{verdict(bool(first) and bool(last) and not growing and not oom and healthy)} |")
+    live = max(halves, default=0)
+    roomy = bool(limit) and live <= 0.75 * limit
+    print(f"| heap bounded (no OutOfMemoryError; the live heap, after full GCs, in the second half not above the first half's by > 10%, "
+          f"and at most 75% of the heap, so GC does not take the CPU) | "
+          f"after full GCs: first half max {max(first) if first else '-'} MB, second half max {max(last) if last else '-'} MB "
+          f"({100 * live / limit if limit else 0:.0f}% of {limit} MB); any GC: max {heap_max} MB; OutOfMemoryError: {'yes' if oom else 'no'} | "
+          f"{verdict(bool(first) and bool(last) and not growing and not oom and roomy)} |")
     print(f"| healthy throughout (/healthz 200 every {rows and (int(rows[1]['t']) - int(rows[0]['t']) if len(rows) > 1 else '?')} s, alive at the end) | "
           f"{sum(1 for r in rows if r['healthz'] == '200')}/{len(rows)} samples 200, after: {env.get('healthz_after')} | {verdict(healthy)} |")
     print(f"| overflow counted, not silent (received = ingested + dropped; drops under queue_full) | "

@@ -28,7 +28,8 @@
 #   OVERLOAD_SECONDS [600]  OVERLOAD_FACTOR [2]  SUSTAINABLE_RATE  SAMPLE [10]
 #   SERVER_CPUS [0] / CLIENT_CPUS [1]   taskset CPU lists ("" = no pinning)
 #   SERVER_JAVA_OPTS ["-Xms512m -Xmx512m"]  the same for both servers and the overload test
-#   ARBITER_FLAGS [""]  extra flags for `arbiter serve` (e.g. "--accesslog-queue 20000")
+#   ARBITER_FLAGS [""]  extra flags for `arbiter serve` (e.g. "--accesslog-queue 100000")
+#   TARGETS ["arbiter bare"]  "" runs only the overload test (then set SUSTAINABLE_RATE)
 #   OUT [benchmarks/target/load/ingest-<time>]   BUILD [auto] (see benchmarks/build-if-needed.sh)
 set -euo pipefail
 

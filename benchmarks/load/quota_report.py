@@ -108,7 +108,10 @@ def main():
           f"Server pinned to CPU {m.get('server_cpus')}, h2load to CPU {m.get('client_cpus')}, redis-server to CPU {m.get('redis_cpus')}; "
           f"server JVM `{m.get('server_java_opts')}` ({m.get('server_gc', '?')}). {m.get('procs')} h2load processes "
           f"(one user each) `-c 1 -m {m.get('streams')}`, warm-up {m.get('warmup')} s until steady, then "
-          f"{m.get('duration')} s per measurement. Load average at start: {m.get('loadavg_start')}. "
+          f"{m.get('duration')} s per measurement. Half-rate runs: "
+          + (f"at most {m.get('paced_rps')} req/s per h2load process (more processes as needed), so requests are evenly spaced. "
+             if m.get('paced_rps', '0') not in ('0', '', None) else "the same processes, bursty (PACED_RPS=0). ")
+          + f"Load average at start: {m.get('loadavg_start')}. "
           f"Arbiter jar built {m.get('arbiter_jar', '?')}.\n")
     bare = results.get("bare-rls", {}).get("max")
     bare_rps = bare["h2load"].get("rps") if bare else None
@@ -124,7 +127,9 @@ def main():
                 continue
             h, lat = p["h2load"], p["lat"]
             ratio = h.get("rps", 0) / bare_rps if bare_rps and ph == "max" else float("nan")
-            offered = read_env(os.path.join(out, f"{t}.half.target.env")).get("half_rps_total", "?") if ph == "half" else "max"
+            te = read_env(os.path.join(out, f"{t}.half.target.env"))
+            offered = (f"{te.get('half_rps_total', '?')} ({te.get('half_procs', m.get('procs'))} × {te.get('half_rps_per_proc', '?')})"
+                       if ph == "half" else "max")
             ok = "yes" if not p["problems"] else "NO: " + "; ".join(p["problems"])
             warm = read_env(os.path.join(out, f"{t}.start.env")).get("warmup_seconds", "?")
             print(f"| {t} | {offered} | {fmt(h.get('rps'), 0)} | {fmt(ratio)} | {fmt(h.get('mean_ms'))} | {fmt(lat['p50'])} | "

@@ -39,10 +39,14 @@ class QuotaBatchTest {
    * batch it gets (as "label:instance:user:amount" strings). Each label grants {@code limit} units
    * per user, forever. {@code behavior}: {@code count} (default); {@code throw} (allocateAll
    * throws); {@code short} (answers one stage too few); {@code pending} (stages that never
-   * complete). A user named {@code bad} gets a failed stage, the others are answered.
+   * complete). A user named {@code bad} gets a failed stage, {@code late} an open stage the test
+   * completes ({@link #late}), {@code stuck} one that never completes; the others are answered.
    */
   static final class BatchAdapter implements Adapter {
     final List<List<String>> batches = new CopyOnWriteArrayList<>();
+    /** Stages of users named {@code late} (left open for the test) and {@code stuck} (never). */
+    final java.util.concurrent.BlockingQueue<CompletableFuture<QuotaResult>> late =
+        new java.util.concurrent.LinkedBlockingQueue<>();
 
     @Override
     public String name() {
@@ -77,8 +81,12 @@ class QuotaBatchTest {
           List<CompletionStage<QuotaResult>> out = new ArrayList<>();
           for (Allocation a : all) {
             String user = a.quota().dimensions().get("user");
-            if (behavior.equals("pending")) {
+            if (behavior.equals("pending") || "stuck".equals(user)) {
               out.add(new CompletableFuture<>());
+            } else if ("late".equals(user)) {
+              CompletableFuture<QuotaResult> f = new CompletableFuture<>();
+              late.add(f);
+              out.add(f);
             } else if ("bad".equals(user)) {
               out.add(CompletableFuture.failedFuture(new IllegalStateException("bad bucket")));
             } else {
@@ -233,6 +241,27 @@ class QuotaBatchTest {
     assertThat(d).extracting(QuotaDecision::overLimit).containsExactly(true, false);
     assertThat(d.get(0).errors()).singleElement().asString()
         .isEqualTo("rule 'limit-users': handler 'users': no answer within 50ms");
+  }
+
+  @Test
+  void inABatchOnlyTheAllocationsStillOpenAtTheDeadlineTimeOut() throws Exception {
+    PolicyEngine engine = engine("settings: {handlerTimeout: 2s}\n" + TWO_HANDLERS, batch);
+
+    CompletableFuture<List<QuotaDecision>> pending = engine.quota(List.of(
+        call("user", "late", 1), call("user", "stuck", 1), call("user", "a", 1)))
+        .toCompletableFuture();
+    CompletableFuture<QuotaResult> late = batch.late.poll(10, TimeUnit.SECONDS);
+    late.complete(new QuotaResult(1, 9, 8, Duration.ofSeconds(1), Duration.ofMinutes(1)));
+    List<QuotaDecision> d = pending.get(30, TimeUnit.SECONDS);
+
+    assertThat(d.get(0).outcomes()).singleElement()
+        .satisfies(o -> assertThat(o.result().remaining()).isEqualTo(8));
+    assertThat(d.get(0).errors()).isEmpty();
+    assertThat(d.get(1).overLimit()).isTrue();
+    assertThat(d.get(1).errors()).containsExactly(
+        "rule 'limit-users': handler 'users': no answer within 2000ms");
+    assertThat(d.get(2).overLimit()).isFalse();
+    assertThat(d.get(2).errors()).isEmpty();
   }
 
   @Test

@@ -22,6 +22,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Decides quota calls: evaluates the quota rules and allocates from every quota instance of every
@@ -200,10 +201,9 @@ public final class QuotaDispatcher {
       results = null;
       batchFailure = e;
     }
-    long timeoutNanos = snap.settings().handlerTimeout().toNanos();
+    List<CompletableFuture<QuotaResult>> raw = new ArrayList<>(n);
+    int pending = 0;
     for (int j = 0; j < n; j++) {
-      Slot slot = group.slots.get(j);
-      Call call = group.calls.get(j);
       CompletableFuture<QuotaResult> r;
       if (batchFailure != null) {
         r = CompletableFuture.failedFuture(batchFailure);
@@ -213,8 +213,44 @@ public final class QuotaDispatcher {
             ? CompletableFuture.failedFuture(new IllegalStateException("allocateAll answered a null stage"))
             : stage.toCompletableFuture();
       }
+      raw.add(r);
       if (!r.isDone()) {
-        r = r.copy().orTimeout(timeoutNanos, TimeUnit.NANOSECONDS);
+        pending++;
+      }
+    }
+    // One deadline for the whole batch (not a timer per allocation): a stage still open when it
+    // fires resolves as a timeout; it is cancelled when the last one completes.
+    CompletableFuture<Void> deadline = null;
+    AtomicInteger open = null;
+    if (pending > 0) {
+      deadline = new CompletableFuture<Void>()
+          .orTimeout(snap.settings().handlerTimeout().toNanos(), TimeUnit.NANOSECONDS);
+      open = new AtomicInteger(pending);
+    }
+    for (int j = 0; j < n; j++) {
+      Slot slot = group.slots.get(j);
+      Call call = group.calls.get(j);
+      CompletableFuture<QuotaResult> r = raw.get(j);
+      if (!r.isDone()) {
+        CompletableFuture<QuotaResult> bounded = new CompletableFuture<>();
+        CompletableFuture<Void> d = deadline;
+        AtomicInteger o = open;
+        r.whenComplete((v, t) -> {
+          if (t != null) {
+            bounded.completeExceptionally(t);
+          } else {
+            bounded.complete(v);
+          }
+          if (o.decrementAndGet() == 0) {
+            d.complete(null);
+          }
+        });
+        d.whenComplete((v, t) -> {
+          if (t != null) {
+            bounded.completeExceptionally(t);
+          }
+        });
+        r = bounded;
       }
       slot.result = r.handle((v, t) -> {
         if (t == null && v != null) {

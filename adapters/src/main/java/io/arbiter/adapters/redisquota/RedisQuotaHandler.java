@@ -74,7 +74,8 @@ final class RedisQuotaHandler implements QuotaHandler {
   /** A fail-closed answer tells the client to wait this long (or the window, if shorter). */
   static final Duration FAIL_CLOSED_RESET = Duration.ofSeconds(1);
   private static final double[] ROUND_TRIP_BUCKETS = {
-    0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1
+    0.00005, 0.0001, 0.0002, 0.0003, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.01,
+    0.025, 0.05, 0.1, 0.25, 1
   };
 
   private final String name;

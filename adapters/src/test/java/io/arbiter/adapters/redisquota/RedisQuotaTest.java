@@ -171,7 +171,8 @@ class RedisQuotaTest {
 
   @Test
   void aBatchOfAllocationsIsOneScriptCallThatTakesThemInOrder() throws Exception {
-    QuotaHandler h = redisHandler(new TestContext("rq"), List.of(
+    TestContext ctx = new TestContext("rq");
+    QuotaHandler h = redisHandler(ctx, List.of(
         map("name", "per-user", "maxAmount", 2, "validDuration", "1h"),
         map("name", "tokens", "maxAmount", 10, "validDuration", "1h", "algorithm", "TOKEN_BUCKET"),
         map("name", "rolling", "maxAmount", 3, "validDuration", "1h",
@@ -202,6 +203,9 @@ class RedisQuotaTest {
     takeAll(h, batch);
     take(h, user("carol"), 1);
     assertThat(commandCalls(redis, "evalsha")).isEqualTo(3);
+    long[] roundTrips = ((io.arbiter.engine.metrics.BucketHistogram) ctx.metrics().registry()
+        .getMetrics().get("arbiter_redisquota_round_trip_seconds{handler=\"rq\"}")).cumulativeCounts();
+    assertThat(roundTrips[roundTrips.length - 1]).as("round trips timed").isEqualTo(3);
   }
 
   @Test

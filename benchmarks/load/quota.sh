@@ -18,7 +18,8 @@
 #   HALF_RPS       total req/s of every target's second run instead of half its own max (diagnostics)
 #   PACED_RPS [100] at most this many req/s per h2load process in the half-rate run (more processes
 #                  instead): h2load's rate timer ticks at most every 10 ms, so a process above 100 req/s
-#                  sends bursts; at most 256 processes. 0 = PROCS processes whatever the rate (bursts)
+#                  sends bursts. At most PACED_MAX_PROCS (64) processes: above 6,400 req/s each sends a
+#                  few per tick. 0 = PROCS processes whatever the rate (the bursty method)
 #   SERVER_CPUS [0] / CLIENT_CPUS [1] / REDIS_CPUS [$CLIENT_CPUS]   taskset lists ("" = no pinning)
 #   SERVER_JAVA_OPTS ["-Xms512m -Xmx512m"]  OUT [benchmarks/target/load/quota-<time>]  BUILD [auto]
 set -euo pipefail
@@ -246,7 +247,7 @@ for target in $TARGETS; do
   # PACED_RPS (100) or less per process keeps one request per tick, evenly spaced; processes start
   # at different moments, so their ticks interleave. PACED_RPS=0 keeps PROCS processes (bursts).
   if [[ "${PACED_RPS:-100}" -gt 0 ]]; then
-    half_procs="$(python3 -c "import math; print(min(256, max($PROCS, math.ceil($half_total / ${PACED_RPS:-100}))))")"
+    half_procs="$(python3 -c "import math; print(min(${PACED_MAX_PROCS:-64}, max($PROCS, math.ceil($half_total / ${PACED_RPS:-100}))))")"
   else
     half_procs="$PROCS"
   fi

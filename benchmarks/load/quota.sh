@@ -21,6 +21,8 @@
 #                  sends bursts. At most PACED_MAX_PROCS (64) processes: above 6,400 req/s each sends a
 #                  few per tick. 0 = PROCS processes whatever the rate (the bursty method)
 #   SERVER_CPUS [0] / CLIENT_CPUS [1] / REDIS_CPUS [$CLIENT_CPUS]   taskset lists ("" = no pinning)
+#   REDIS_NICE [0]  nice value of redis-server: below 0 (root) lets it preempt the h2load processes
+#                  it shares a CPU with, so the paced run's many client processes do not delay Redis
 #   SERVER_JAVA_OPTS ["-Xms512m -Xmx512m"]  OUT [benchmarks/target/load/quota-<time>]  BUILD [auto]
 set -euo pipefail
 
@@ -91,6 +93,7 @@ java -cp "$BENCH_JAR" io.arbiter.bench.RateLimitBodyFiles "$OUT/bodies" "$PROCS"
   echo "server_cpus=${SERVER_CPUS:-none}"
   echo "client_cpus=${CLIENT_CPUS:-none}"
   echo "redis_cpus=${REDIS_CPUS:-none}"
+  echo "redis_nice=${REDIS_NICE:-0}"
   echo "server_java_opts=$SERVER_JAVA_OPTS"
   # shellcheck disable=SC2086
   echo "server_gc=$( (pin "$SERVER_CPUS" java $SERVER_JAVA_OPTS -XX:+PrintFlagsFinal -version) 2>/dev/null |
@@ -210,7 +213,7 @@ for target in $TARGETS; do
     memquota|redisquota)
       if [[ "$target" == redisquota ]]; then
         redis_port="$(free_port)"
-        (pin "$REDIS_CPUS" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+        (pin "$REDIS_CPUS" nice -n "${REDIS_NICE:-0}" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
           --protected-mode yes) > "$OUT/redis.log" 2>&1 &
         redis_pid=$!
         for _ in $(seq 1 50); do

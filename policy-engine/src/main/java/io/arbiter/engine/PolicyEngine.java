@@ -166,6 +166,31 @@ public final class PolicyEngine {
     return quotas.dispatch(snap, id, bag, request);
   }
 
+  /**
+   * Decides several quota calls together (every descriptor of one rate-limit request): one decision
+   * per call, in order, each exactly what {@link #quota(AttributeBag, QuotaRequest)} would decide
+   * for it alone, with its own decision id, outcomes, errors and counts; calls that allocate from
+   * the same bucket take from it in list order. What differs is the dispatch: each handler gets
+   * all the batch's allocations for it in one {@link io.arbiter.engine.spi.QuotaHandler#allocateAll}
+   * call, so a handler backed by Redis answers the whole request in one round trip. Never
+   * completes exceptionally; with no config the failure policy decides each call (fail-closed:
+   * over the limit).
+   */
+  public CompletionStage<List<QuotaDecision>> quota(List<QuotaCall> calls) {
+    ConfigSnapshot snap = snapshot.get();
+    List<String> ids = QuotaDispatcher.newIds(calls.size());
+    if (snap == null) {
+      List<QuotaDecision> out = new ArrayList<>(calls.size());
+      for (String id : ids) {
+        out.add(new QuotaDecision(id,
+            List.of(new QuotaDecision.Outcome("", "", "", new QuotaResult(0, 0, 0, Duration.ZERO, Duration.ZERO), false)),
+            List.of(), "", List.of("no config loaded")));
+      }
+      return CompletableFuture.completedFuture(out);
+    }
+    return quotas.dispatch(snap, ids, calls);
+  }
+
   public EngineServices services() {
     return services;
   }

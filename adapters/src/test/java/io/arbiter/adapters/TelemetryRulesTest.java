@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.arbiter.adapters.log.LogAdapter;
 import io.arbiter.adapters.prometheus.PrometheusAdapter;
-import io.arbiter.adapters.testing.MutableClock;
+import io.arbiter.engine.testing.MutableClock;
 import io.arbiter.engine.AttributeBag;
 import io.arbiter.engine.EngineServices;
 import io.arbiter.engine.PolicyEngine;

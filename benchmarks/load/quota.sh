@@ -16,7 +16,13 @@
 #   PROCS [16]     h2load processes (= connections = distinct users);  STREAMS [8] per connection
 #   TARGETS ["bare-rls memquota redisquota"]
 #   HALF_RPS       total req/s of every target's second run instead of half its own max (diagnostics)
+#   PACED_RPS [100] at most this many req/s per h2load process in the half-rate run (more processes
+#                  instead): h2load's rate timer ticks at most every 10 ms, so a process above 100 req/s
+#                  sends bursts. At most PACED_MAX_PROCS (64) processes: above 6,400 req/s each sends a
+#                  few per tick. 0 = PROCS processes whatever the rate (the bursty method)
 #   SERVER_CPUS [0] / CLIENT_CPUS [1] / REDIS_CPUS [$CLIENT_CPUS]   taskset lists ("" = no pinning)
+#   REDIS_NICE [0]  nice value of redis-server: below 0 (root) lets it preempt the h2load processes
+#                  it shares a CPU with, so the paced run's many client processes do not delay Redis
 #   SERVER_JAVA_OPTS ["-Xms512m -Xmx512m"]  OUT [benchmarks/target/load/quota-<time>]  BUILD [auto]
 set -euo pipefail
 
@@ -87,6 +93,7 @@ java -cp "$BENCH_JAR" io.arbiter.bench.RateLimitBodyFiles "$OUT/bodies" "$PROCS"
   echo "server_cpus=${SERVER_CPUS:-none}"
   echo "client_cpus=${CLIENT_CPUS:-none}"
   echo "redis_cpus=${REDIS_CPUS:-none}"
+  echo "redis_nice=${REDIS_NICE:-0}"
   echo "server_java_opts=$SERVER_JAVA_OPTS"
   # shellcheck disable=SC2086
   echo "server_gc=$( (pin "$SERVER_CPUS" java $SERVER_JAVA_OPTS -XX:+PrintFlagsFinal -version) 2>/dev/null |
@@ -94,6 +101,7 @@ java -cp "$BENCH_JAR" io.arbiter.bench.RateLimitBodyFiles "$OUT/bodies" "$PROCS"
   echo "procs=$PROCS"
   echo "streams=$STREAMS"
   echo "duration=$DURATION"
+  echo "paced_rps=${PACED_RPS:-100}"
   echo "warmup=$WARMUP..$WARMUP_MAX (steps of $WARMUP_STEP)"
   echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/machine.env"
@@ -126,10 +134,12 @@ counters() { # counters TARGET ADMIN_PORT
   fi
 }
 
-# phase TARGET NAME ADMIN_PORT GRPC_PORT h2load-args...: PROCS h2load processes at once, one body
-# each; server (and redis) CPU and counters around them; merged summary in TARGET.NAME.h2load.txt.
+# phase TARGET NAME ADMIN_PORT GRPC_PORT h2load-args...: NPROCS (default PROCS) h2load processes at
+# once, process K sending body K % PROCS; server (and redis) CPU and counters around them; merged
+# summary in TARGET.NAME.h2load.txt.
 phase() {
   local target="$1" name="$2" admin="$3" port="$4"; shift 4
+  local nprocs="${NPROCS:-$PROCS}"
   local base="$OUT/$target.$name"
   counters "$target" "$admin" > "$base.counters.before"
   local t0 c0 t1 c1 s0 s1 r0=0 r1=0 k0 k1
@@ -139,8 +149,8 @@ phase() {
   local TIMEFORMAT="%U %S"
   rm -f "$base".log*.tsv "$base".h2load.*.txt
   { time (
-      for k in $(seq 0 $((PROCS - 1))); do
-        run_pinned "$CLIENT_CPUS" h2load -d "$OUT/bodies/rls-$k.bin" -H 'content-type: application/grpc' \
+      for k in $(seq 0 $((nprocs - 1))); do
+        run_pinned "$CLIENT_CPUS" h2load -d "$OUT/bodies/rls-$((k % PROCS)).bin" -H 'content-type: application/grpc' \
           -H 'te: trailers' -c 1 -m "$STREAMS" "$@" --log-file="$base.log.$k.tsv" \
           "http://127.0.0.1:$port/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit" \
           > "$base.h2load.$k.txt" 2>&1 &
@@ -151,7 +161,7 @@ phase() {
   sleep 0.5
   counters "$target" "$admin" > "$base.counters.after"
   cat "$base".log.*.tsv > "$base.log.tsv"; rm -f "$base".log.*.tsv
-  python3 "$here/quota_report.py" --merge "$base" "$PROCS"
+  python3 "$here/quota_report.py" --merge "$base" "$nprocs"
   {
     echo "cpu_ticks=$((c1 - c0))"
     echo "redis_cpu_ticks=$((r1 - r0))"
@@ -162,7 +172,8 @@ phase() {
     if [[ "${SERVER_CPUS:-}" =~ ^[0-9]+$ ]]; then echo "server_cpu_scope=cpu$SERVER_CPUS"; else echo "server_cpu_scope=all"; fi
     echo "client_cpu_busy_ticks=$(( ${k1% *} - ${k0% *} ))"
     echo "client_cpu_seconds=$(awk '{ print $1 + $2 }' "$base.client.time")"
-    echo "h2load_args=-c 1 -m $STREAMS $* (x $PROCS processes)"
+    echo "h2load_args=-c 1 -m $STREAMS $* (x $nprocs processes)"
+    echo "h2load_procs=$nprocs"
     echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
   } > "$base.phase.env"
   grep -E '^(finished|requests|status codes)' "$base.h2load.txt" | sed "s/^/  $target $name: /" >&2
@@ -202,7 +213,7 @@ for target in $TARGETS; do
     memquota|redisquota)
       if [[ "$target" == redisquota ]]; then
         redis_port="$(free_port)"
-        (pin "$REDIS_CPUS" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+        (pin "$REDIS_CPUS" nice -n "${REDIS_NICE:-0}" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
           --protected-mode yes) > "$OUT/redis.log" 2>&1 &
         redis_pid=$!
         for _ in $(seq 1 50); do
@@ -233,9 +244,20 @@ for target in $TARGETS; do
   warm_up "$target" "$admin_port" "$grpc_port"
   phase "$target" max "$admin_port" "$grpc_port" -D "$DURATION"
   own_max="$(awk '/^finished in/ { print $4 }' "$OUT/$target.max.h2load.txt")"
-  per_proc="$(python3 -c "print(max(1, int(float('${HALF_RPS:-0}' or 0) / $PROCS) if '${HALF_RPS:-}' else int(float('$own_max') / 2 / $PROCS)))")"
-  echo "half_rps_total=$((per_proc * PROCS))" > "$OUT/$target.half.target.env"
-  phase "$target" half "$admin_port" "$grpc_port" -D "$DURATION" --rps "$per_proc"
+  half_total="$(python3 -c "print(int(float('${HALF_RPS:-0}' or 0)) if '${HALF_RPS:-}' else int(float('$own_max') / 2))")"
+  # h2load's --rps timer fires at most every 10 ms, sending what is due at once: above 100 req/s a
+  # process sends bursts (up to -m at a time), and the latency measures the burst, not the server.
+  # PACED_RPS (100) or less per process keeps one request per tick, evenly spaced; processes start
+  # at different moments, so their ticks interleave. PACED_RPS=0 keeps PROCS processes (bursts).
+  if [[ "${PACED_RPS:-100}" -gt 0 ]]; then
+    half_procs="$(python3 -c "import math; print(min(${PACED_MAX_PROCS:-64}, max($PROCS, math.ceil($half_total / ${PACED_RPS:-100}))))")"
+  else
+    half_procs="$PROCS"
+  fi
+  per_proc="$(python3 -c "print(max(1, int($half_total / $half_procs)))")"
+  { echo "half_rps_total=$((per_proc * half_procs))"; echo "half_procs=$half_procs"; echo "half_rps_per_proc=$per_proc"; } \
+    > "$OUT/$target.half.target.env"
+  NPROCS="$half_procs" phase "$target" half "$admin_port" "$grpc_port" -D "$DURATION" --rps "$per_proc"
 
   for p in "$server_pid" "$redis_pid"; do
     if [[ -n "$p" ]]; then kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; fi

@@ -42,6 +42,28 @@ def merge(base, n):
         sys.exit(f"quota_report.py: no h2load summary from processes {missing} of {base}")
 
 
+ROUND_TRIP = "arbiter_redisquota_round_trip_seconds"
+
+
+def round_trip(before, after):
+    """Redis round trips in the phase, from the histogram's deltas: (count, mean ms, p50 and p99 as
+    the upper bound of the bucket holding them, in ms), or None without one."""
+    buckets = []
+    for k, v in after.items():
+        if k.startswith(ROUND_TRIP + "_bucket{"):
+            le = k.split('le="')[1].split('"')[0]
+            buckets.append((float("inf") if le == "+Inf" else float(le), v - before.get(k, 0)))
+    n = delta(before, after, ROUND_TRIP + "_count")
+    if not buckets or not n:
+        return None
+    buckets.sort()
+    mean = delta(before, after, ROUND_TRIP + "_sum") / n * 1000
+
+    def bound(q):
+        return next((le * 1000 for le, c in buckets if c >= q * n), float("inf"))
+    return n, mean, bound(0.5), bound(0.99)
+
+
 def phase(out, target, name):
     base = os.path.join(out, f"{target}.{name}")
     if not os.path.exists(base + ".h2load.txt"):
@@ -82,6 +104,7 @@ def phase(out, target, name):
             if n:
                 p["problems"].append(f"{metric} +{n:.0f}")
     p["answered"] = answered
+    p["round_trip"] = round_trip(before, after)
     if "succeeded" not in h:
         p["problems"].append("no h2load summary")
     else:
@@ -108,7 +131,10 @@ def main():
           f"Server pinned to CPU {m.get('server_cpus')}, h2load to CPU {m.get('client_cpus')}, redis-server to CPU {m.get('redis_cpus')}; "
           f"server JVM `{m.get('server_java_opts')}` ({m.get('server_gc', '?')}). {m.get('procs')} h2load processes "
           f"(one user each) `-c 1 -m {m.get('streams')}`, warm-up {m.get('warmup')} s until steady, then "
-          f"{m.get('duration')} s per measurement. Load average at start: {m.get('loadavg_start')}. "
+          f"{m.get('duration')} s per measurement. Half-rate runs: "
+          + (f"at most {m.get('paced_rps')} req/s per h2load process (more processes as needed), so requests are evenly spaced. "
+             if m.get('paced_rps', '0') not in ('0', '', None) else "the same processes, bursty (PACED_RPS=0). ")
+          + f"Load average at start: {m.get('loadavg_start')}. "
           f"Arbiter jar built {m.get('arbiter_jar', '?')}.\n")
     bare = results.get("bare-rls", {}).get("max")
     bare_rps = bare["h2load"].get("rps") if bare else None
@@ -116,21 +142,25 @@ def main():
         print(f"### {title}\n")
         print("| target | offered req/s | req/s | × bare-rls | mean ms | p50 ms | p99 ms | p99.9 ms | max ms | server cores "
               "| cores per 1k req/s | redis cores | h2load cores | client CPU busy | others / steal on server CPU "
-              "| answers verified | warm-up | load avg |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |")
+              "| Redis round trip: mean ms, p50 / p99 at most | answers verified | warm-up | load avg |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |")
         for t in targets:
             p = results[t][ph]
             if not p:
                 continue
             h, lat = p["h2load"], p["lat"]
             ratio = h.get("rps", 0) / bare_rps if bare_rps and ph == "max" else float("nan")
-            offered = read_env(os.path.join(out, f"{t}.half.target.env")).get("half_rps_total", "?") if ph == "half" else "max"
+            te = read_env(os.path.join(out, f"{t}.half.target.env"))
+            offered = (f"{te.get('half_rps_total', '?')} ({te.get('half_procs', m.get('procs'))} × {te.get('half_rps_per_proc', '?')})"
+                       if ph == "half" else "max")
             ok = "yes" if not p["problems"] else "NO: " + "; ".join(p["problems"])
             warm = read_env(os.path.join(out, f"{t}.start.env")).get("warmup_seconds", "?")
+            r = p["round_trip"]
+            rt = "" if not r else f"{r[1]:.2f}, {fmt(r[2])} / {fmt(r[3])} ({r[0]:,.0f} calls)"
             print(f"| {t} | {offered} | {fmt(h.get('rps'), 0)} | {fmt(ratio)} | {fmt(h.get('mean_ms'))} | {fmt(lat['p50'])} | "
                   f"{fmt(lat['p99'])} | {fmt(lat['p999'])} | {fmt(lat['max'])} | {fmt(p['cores'])} | {fmt(p['cores_per_1k'], 4)} | "
                   f"{fmt(p['redis_cores'])} | {fmt(p['client_cores'])} | {fmt(p['client_cpu_busy'])} | "
-                  f"{fmt(p['others_cores'])} / {fmt(p['steal'])} | {ok} ({p['answered']:.0f} answered) | {warm} s | {p['loadavg']} |")
+                  f"{fmt(p['others_cores'])} / {fmt(p['steal'])} | {rt} | {ok} ({p['answered']:.0f} answered) | {warm} s | {p['loadavg']} |")
         print()
     print("### Targets (issue 5)\n")
     print("| target | measured | verdict |")

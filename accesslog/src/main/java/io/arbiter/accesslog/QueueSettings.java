@@ -7,8 +7,11 @@ import java.util.Objects;
  * How the access-log queue between the streams and the engine behaves. The engine's config has no
  * section for these yet; the server takes them from its command line.
  *
- * @param capacity the most entries held in memory (default 100,000; an HTTP entry with a few
- *     headers takes 1–2 KiB)
+ * @param capacity the most entries held in memory (default 20,000). A mapped HTTP entry as Envoy
+ *     logs it (peers, TLS, timings, a few headers, filter metadata) takes about 4.5 KiB of heap
+ *     (a class histogram under the load of {@code benchmarks/load/ingest.sh}: 98,700 queued
+ *     entries held 450 MB), so the default needs about 90 MiB; a full queue of 100,000 left a
+ *     512 MiB heap 93% live and the JVM collecting back to back (BENCHMARKS.md)
  * @param batchSize the most entries handed to the engine in one report call (default 512)
  * @param overflow what happens to an entry when the queue is full
  * @param spillDir where {@link Overflow#SPILL} writes; required for it, ignored otherwise
@@ -41,7 +44,7 @@ public record QueueSettings(
     SPILL
   }
 
-  public static final int DEFAULT_CAPACITY = 100_000;
+  public static final int DEFAULT_CAPACITY = 20_000;
   public static final int DEFAULT_BATCH_SIZE = 512;
   public static final long DEFAULT_SPILL_MAX_BYTES = 1L << 30;
   public static final int DEFAULT_MAX_BATCHES_IN_FLIGHT = 4;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.arbiter.adapters.memquota.MemQuotaAdapter;
 import io.arbiter.adapters.redisquota.RedisQuotaAdapter;
-import io.arbiter.adapters.testing.MutableClock;
+import io.arbiter.engine.testing.MutableClock;
 import io.arbiter.engine.AttributeBag;
 import io.arbiter.engine.CheckDecision;
 import io.arbiter.engine.EngineServices;

@@ -2,6 +2,7 @@ package io.arbiter.extauthz;
 
 import com.codahale.metrics.Counter;
 import io.arbiter.engine.PolicyEngine;
+import io.arbiter.frontend.Arrival;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
@@ -38,6 +39,14 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
             "ext_authz checks whose call was cancelled before the answer was sent.");
   }
 
+  /**
+   * Runs a representative check through the pipeline, without effects, so the first real checks
+   * find their classes loaded; see {@link PolicyEngine#warmUp}. Call it before serving.
+   */
+  public void warmUp() {
+    pipeline.warmUp();
+  }
+
   @Override
   public void check(CheckRequest request, StreamObserver<CheckResponse> responseObserver) {
     ServerCallStreamObserver<CheckResponse> call =
@@ -51,7 +60,7 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
       }
     }
     pipeline
-        .check(request)
+        .check(request, Arrival.queuedNanos())
         .whenComplete(
             (outcome, error) -> {
               CheckResponse response =

@@ -39,7 +39,63 @@ final class CheckPipeline {
                 + " error of its own.");
   }
 
+  /**
+   * Runs a representative request through everything a check does except the handlers (parse,
+   * map, every rule's expressions, answer, serialize), without effects; see {@link
+   * PolicyEngine#warmUp}.
+   */
+  void warmUp() {
+    try {
+      CheckRequest sample = CheckRequest.parseFrom(SAMPLE.toByteArray());
+      Settings settings = engine.current().map(ConfigSnapshot::settings).orElse(Settings.DEFAULT);
+      CheckRequestMapper.Mapping mapping = mapper.map(sample, settings);
+      if (!mapping.rejected()) {
+        engine.warmUp(mapping.attributes());
+      }
+      for (io.arbiter.engine.spi.CheckResult r : List.of(
+          io.arbiter.engine.spi.CheckResult.ok().withResponseHeaders(
+              List.of(new io.arbiter.engine.spi.HeaderValue("x-warm-up", "1", false))),
+          io.arbiter.engine.spi.CheckResult.deny(io.arbiter.engine.spi.Code.PERMISSION_DENIED, "warm-up"))) {
+        CheckResponseMapper.toResponse(new CheckDecision(PolicyEngine.newDecisionId(), r, List.of("warm-up"),
+            "", List.of())).toByteArray();
+      }
+    } catch (com.google.protobuf.InvalidProtocolBufferException | RuntimeException e) {
+      LOG.log(System.Logger.Level.DEBUG, "warm-up failed; the first checks will be slower", e);
+    }
+  }
+
+  /** An HTTP request as Envoy describes it, with peers, TLS, headers and a query. */
+  private static final CheckRequest SAMPLE = sample();
+
+  private static CheckRequest sample() {
+    var peer = io.envoyproxy.envoy.config.core.v3.Address.newBuilder()
+        .setSocketAddress(io.envoyproxy.envoy.config.core.v3.SocketAddress.newBuilder()
+            .setAddress("10.0.0.1").setPortValue(43210));
+    var http = io.envoyproxy.envoy.service.auth.v3.AttributeContext.HttpRequest.newBuilder()
+        .setId("1").setMethod("GET").setPath("/warm-up?x=1").setHost("arbiter.local").setScheme("https")
+        .setProtocol("HTTP/2").setSize(0)
+        .putHeaders(":authority", "arbiter.local").putHeaders(":path", "/warm-up?x=1")
+        .putHeaders("user-agent", "arbiter-warm-up").putHeaders("x-request-id", "1")
+        .putHeaders("content-type", "application/grpc");
+    return CheckRequest.newBuilder()
+        .setAttributes(io.envoyproxy.envoy.service.auth.v3.AttributeContext.newBuilder()
+            .setSource(io.envoyproxy.envoy.service.auth.v3.AttributeContext.Peer.newBuilder()
+                .setAddress(peer).setPrincipal("spiffe://cluster.local/ns/default/sa/warm-up"))
+            .setDestination(io.envoyproxy.envoy.service.auth.v3.AttributeContext.Peer.newBuilder()
+                .setAddress(peer))
+            .setRequest(io.envoyproxy.envoy.service.auth.v3.AttributeContext.Request.newBuilder()
+                .setTime(com.google.protobuf.Timestamp.newBuilder().setSeconds(1))
+                .setHttp(http))
+            .putContextExtensions("warm-up", "1"))
+        .build();
+  }
+
   CompletionStage<Outcome> check(CheckRequest request) {
+    return check(request, 0);
+  }
+
+  /** @param queuedNanos how long the call waited for a thread, for load shedding */
+  CompletionStage<Outcome> check(CheckRequest request, long queuedNanos) {
     try {
       Optional<ConfigSnapshot> snapshot = engine.current();
       Settings settings = snapshot.map(ConfigSnapshot::settings).orElse(Settings.DEFAULT);
@@ -53,7 +109,7 @@ final class CheckPipeline {
         return CompletableFuture.completedFuture(
             new Outcome(decision, CheckResponseMapper.toResponse(decision, rejection.reason())));
       }
-      return engine.check(mapping.attributes()).handle(this::answer);
+      return engine.check(mapping.attributes(), queuedNanos).handle(this::answer);
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(failure(e));
     }

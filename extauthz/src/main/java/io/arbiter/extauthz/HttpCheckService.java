@@ -60,6 +60,14 @@ public final class HttpCheckService {
 
   /** Decides {@code request}; see the class comment. */
   public CompletionStage<HttpCheckResponse> check(HttpCheckRequest request) {
+    return check(request, 0);
+  }
+
+  /**
+   * Decides one check that waited {@code queuedNanos} for a thread; past {@code
+   * settings.overload.maxQueueTime} it is shed (answered by the failure policy).
+   */
+  public CompletionStage<HttpCheckResponse> check(HttpCheckRequest request, long queuedNanos) {
     Objects.requireNonNull(request, "request");
     CheckRequest mapped;
     try {
@@ -67,7 +75,7 @@ public final class HttpCheckService {
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(answer(pipeline.failure(e)));
     }
-    return pipeline.check(mapped).thenApply(this::answer);
+    return pipeline.check(mapped, queuedNanos).thenApply(this::answer);
   }
 
   private HttpCheckResponse answer(Outcome outcome) {

@@ -205,43 +205,17 @@ class AccessLogGrpcJsIT {
   // --- what the client sends ---------------------------------------------------------------------
 
   private static AccessLogGrpcJsClient.Run send(ArbiterProcess arbiter) throws Exception {
-    JsonObject input = new JsonObject();
-    input.addProperty("target", "127.0.0.1:" + arbiter.grpcPort);
-    input.addProperty("deadlineMs", 60_000);
-    JsonArray streams = new JsonArray();
+    List<JsonObject> streams = new ArrayList<>();
     for (StreamSpec s : STREAMS) {
-      JsonArray messages = new JsonArray();
-      for (int m = 0; m < s.messages(); m++) {
-        JsonObject message = new JsonObject();
-        if (m == 0) {
-          message.add("identifier", json("""
-              {"node": {"id": "%s", "cluster": "%s"}, "log_name": "%s"}
-              """.formatted(s.node(), s.cluster(), s.logName())));
-        }
-        JsonArray entries = new JsonArray();
-        for (int e = 0; e < s.perMessage(); e++) {
-          String id = s.prefix() + "-" + (m * s.perMessage() + e);
-          entries.add(s.tcp() ? tcpEntry(id) : httpEntry(id, e < s.grpcPerMessage()));
-        }
-        JsonObject list = new JsonObject();
-        list.add("log_entry", entries);
-        message.add(s.tcp() ? "tcp_logs" : "http_logs", list);
-        messages.add(message);
+      List<JsonObject> entries = new ArrayList<>();
+      for (int i = 0; i < s.entries(); i++) {
+        String id = s.prefix() + "-" + i;
+        entries.add(s.tcp() ? tcpEntry(id) : httpEntry(id, i % s.perMessage() < s.grpcPerMessage()));
       }
-      JsonObject stream = new JsonObject();
-      stream.add("messages", messages);
-      streams.add(stream);
+      streams.add(AccessLogGrpcJsClient.stream(
+          s.node(), s.cluster(), s.logName(), s.tcp(), entries, s.perMessage()));
     }
-    input.add("streams", streams);
-    JsonArray otlp = new JsonArray();
-    otlp.add(otlpRequest());
-    input.add("otlp", otlp);
-    AccessLogGrpcJsClient.Run run = AccessLogGrpcJsClient.run(protoDir, input);
-    if (run.exitCode() != 0) {
-      throw new AssertionError("als.js failed:\n" + run.stdout() + "\n" + run.stderr()
-          + "\narbiter log:\n" + arbiter.log());
-    }
-    return run;
+    return AccessLogGrpcJsClient.send(protoDir, arbiter, streams, List.of(otlpRequest()));
   }
 
   /**
@@ -294,7 +268,7 @@ class AccessLogGrpcJsIT {
 
   /** An export as Envoy's OpenTelemetry logger sends it (envoy-configs/accesslog-otel.yaml). */
   private static JsonObject otlpRequest() {
-    JsonArray records = new JsonArray();
+    List<JsonObject> records = new ArrayList<>();
     for (int i = 0; i < OTLP_RECORDS; i++) {
       records.add(record(Map.of(
           "method", "GET", "path", "/otlp/" + i, "authority", "orders.example.com",
@@ -305,41 +279,12 @@ class AccessLogGrpcJsIT {
     for (int i = 0; i < FOREIGN_RECORDS; i++) {
       records.add(record(Map.of("logger", "com.example.App", "thread", "main")));
     }
-    JsonObject resource = new JsonObject();
-    resource.add("attributes", keyValues(Map.of("log_name", "otel", "node_name", "front-proxy-1",
-        "cluster_name", "front-proxy", "zone_name", "eu-west-1a")));
-    JsonObject scope = new JsonObject();
-    scope.add("log_records", records);
-    JsonArray scopes = new JsonArray();
-    scopes.add(scope);
-    JsonObject resourceLogs = new JsonObject();
-    resourceLogs.add("resource", resource);
-    resourceLogs.add("scope_logs", scopes);
-    JsonArray all = new JsonArray();
-    all.add(resourceLogs);
-    JsonObject request = new JsonObject();
-    request.add("resource_logs", all);
-    return request;
+    return AccessLogGrpcJsClient.otlpExport(Map.of("log_name", "otel", "node_name", "front-proxy-1",
+        "cluster_name", "front-proxy", "zone_name", "eu-west-1a"), records);
   }
 
   private static JsonObject record(Map<String, String> attributes) {
-    JsonObject r = new JsonObject();
-    r.addProperty("time_unix_nano", "1700000000005000000");
-    r.add("attributes", keyValues(attributes));
-    return r;
-  }
-
-  private static JsonArray keyValues(Map<String, String> values) {
-    JsonArray out = new JsonArray();
-    values.forEach((k, v) -> {
-      JsonObject kv = new JsonObject();
-      kv.addProperty("key", k);
-      JsonObject any = new JsonObject();
-      any.addProperty("string_value", v);
-      kv.add("value", any);
-      out.add(kv);
-    });
-    return out;
+    return AccessLogGrpcJsClient.otlpRecord("1700000000005000000", attributes);
   }
 
   // --- what comes back ---------------------------------------------------------------------------
@@ -397,6 +342,6 @@ class AccessLogGrpcJsIT {
   }
 
   private static JsonObject json(String text) {
-    return JsonParser.parseString(text).getAsJsonObject();
+    return AccessLogGrpcJsClient.json(text);
   }
 }

@@ -75,6 +75,36 @@ final class RedisProcess implements AutoCloseable {
     startProcess();
   }
 
+  /**
+   * How many times Redis ran {@code command} since it started (or since {@code CONFIG RESETSTAT}):
+   * {@code calls} of {@code cmdstat_<command>} in {@code INFO commandstats}, 0 if never.
+   */
+  long commandCalls(String command) throws Exception {
+    for (String line : redisCli("INFO", "commandstats").lines().toList()) {
+      if (line.startsWith("cmdstat_" + command + ":")) {
+        for (String field : line.substring(line.indexOf(':') + 1).split(",")) {
+          if (field.startsWith("calls=")) {
+            return Long.parseLong(field.substring("calls=".length()).trim());
+          }
+        }
+      }
+    }
+    return 0;
+  }
+
+  /** Runs {@code redis-cli} against this server; its trimmed output. */
+  String redisCli(String... args) throws Exception {
+    List<String> cmd = new java.util.ArrayList<>(
+        List.of("redis-cli", "-h", "127.0.0.1", "-p", Integer.toString(port)));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IOException("redis-cli " + List.of(args) + " failed: " + out);
+    }
+    return out;
+  }
+
   @Override
   public void close() throws InterruptedException {
     stop();

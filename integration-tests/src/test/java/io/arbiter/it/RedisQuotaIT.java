@@ -158,6 +158,34 @@ class RedisQuotaIT {
 
   @Test
   @Order(2)
+  void aRequestWithManyDescriptorsIsOneRedisRoundTrip() throws Exception {
+    RateLimitRequest.Builder request = RateLimitRequest.newBuilder().setDomain("edge");
+    for (int i = 0; i < 8; i++) {
+      request.addDescriptors(RateLimitDescriptor.newBuilder()
+          .addEntries(RateLimitDescriptor.Entry.newBuilder().setKey("user").setValue("many-" + i)));
+    }
+    request.addDescriptors(RateLimitDescriptor.newBuilder()
+        .addEntries(RateLimitDescriptor.Entry.newBuilder().setKey("user").setValue("many-0")));
+    long before = redis.commandCalls("evalsha") + redis.commandCalls("eval");
+
+    RateLimitResponse first = RateLimitServiceGrpc.newBlockingStub(channels.get(0))
+        .withDeadlineAfter(10, TimeUnit.SECONDS).shouldRateLimit(request.build());
+    RateLimitResponse second = RateLimitServiceGrpc.newBlockingStub(channels.get(1))
+        .withDeadlineAfter(10, TimeUnit.SECONDS).shouldRateLimit(request.build());
+
+    assertThat(redis.commandCalls("evalsha") + redis.commandCalls("eval") - before)
+        .as("script calls for two requests of 9 descriptors").isEqualTo(2);
+    assertThat(first.getOverallCode()).isEqualTo(RateLimitResponse.Code.OK);
+    assertThat(first.getStatusesList()).hasSize(9);
+    // many-0 twice per request, 4 from one bucket of 50: its remainder shows each took its turn.
+    assertThat(first.getStatuses(0).getLimitRemaining()).isEqualTo(49);
+    assertThat(first.getStatuses(8).getLimitRemaining()).isEqualTo(48);
+    assertThat(second.getStatuses(0).getLimitRemaining()).isEqualTo(47);
+    assertThat(second.getStatuses(1).getLimitRemaining()).isEqualTo(48);
+  }
+
+  @Test
+  @Order(3)
   void checksOnTwoProcessesConsumeOneQuotaAndAreDeniedWith429() throws Exception {
     List<CheckResponse> responses = concurrently(100, a -> check(a, "c1"));
 
@@ -176,7 +204,7 @@ class RedisQuotaIT {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void redisStoppedFailsClosedOnBothCountedAndBothRecoverWhenItReturns() throws Exception {
     assertThat(rateLimit(0, "carol")).isEqualTo(RateLimitResponse.Code.OK);
 

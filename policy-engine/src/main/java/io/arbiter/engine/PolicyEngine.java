@@ -5,11 +5,13 @@ import io.arbiter.engine.config.ConfigCompiler;
 import io.arbiter.engine.config.ConfigDocument;
 import io.arbiter.engine.config.ConfigException;
 import io.arbiter.engine.config.ConfigSnapshot;
+import io.arbiter.engine.config.OverloadSettings;
 import io.arbiter.engine.config.Settings;
 import io.arbiter.engine.internal.CompiledInstance;
 import io.arbiter.engine.internal.CompiledRule;
 import io.arbiter.engine.internal.DecisionCache;
 import io.arbiter.engine.internal.EvaluationException;
+import io.arbiter.engine.internal.HandlerGuard;
 import io.arbiter.engine.internal.Expression;
 import io.arbiter.engine.internal.RuleIndex;
 import io.arbiter.engine.internal.QuotaDispatcher;
@@ -20,6 +22,7 @@ import io.arbiter.engine.metrics.BucketHistogram;
 import io.arbiter.engine.spi.CheckResult;
 import io.arbiter.engine.spi.Code;
 import io.arbiter.engine.spi.HeaderValue;
+import io.arbiter.engine.spi.Instance;
 import io.arbiter.engine.spi.LogLimiter;
 import io.arbiter.engine.spi.QuotaRequest;
 import io.arbiter.engine.spi.QuotaResult;
@@ -64,6 +67,7 @@ public final class PolicyEngine {
   private final ConfigCompiler compiler;
   private final AtomicReference<ConfigSnapshot> snapshot = new AtomicReference<>();
   private final LogLimiter errorLog = new LogLimiter(10);
+  private final LogLimiter staleLog = new LogLimiter(1);
   private final Counter allowed;
   private final Counter denied;
   private final Counter failedOpen;
@@ -71,10 +75,15 @@ public final class PolicyEngine {
   private final Counter ruleErrors;
   private final Counter handlerErrors;
   private final Counter handlerTimeouts;
+  private final Counter circuitOpen;
   private final BucketHistogram latency;
   private final ReportDispatcher reports;
   private final QuotaDispatcher quotas;
   private final DecisionCache.Counters cacheCounters;
+  private final Counter shedQueue;
+  private final Counter shedConcurrency;
+  /** Checks being decided now (cache hits aside). */
+  private final java.util.concurrent.atomic.AtomicInteger inflight = new java.util.concurrent.atomic.AtomicInteger();
   /** The serving snapshot's decision cache; null when it has the cache off. */
   private volatile DecisionCache cache;
 
@@ -96,6 +105,7 @@ public final class PolicyEngine {
     ruleErrors = m.counter(errors, errorsHelp, "kind", "expression");
     handlerErrors = m.counter(errors, errorsHelp, "kind", "handler");
     handlerTimeouts = m.counter(errors, errorsHelp, "kind", "timeout");
+    circuitOpen = m.counter(errors, errorsHelp, "kind", "circuit_open");
     latency =
         m.histogram(
             "arbiter_check_duration_seconds",
@@ -104,6 +114,19 @@ public final class PolicyEngine {
     reports = new ReportDispatcher(m, services.clock());
     quotas = new QuotaDispatcher(m, services.clock());
     cacheCounters = DecisionCache.Counters.register(m);
+    String shedName = "arbiter_checks_shed_total";
+    String shedHelp = "Checks answered by the failure policy without evaluation because Arbiter was"
+        + " overloaded, by reason: queue (waited longer than settings.overload.maxQueueTime) or"
+        + " concurrency (settings.overload.maxConcurrentChecks were being decided).";
+    shedQueue = m.counter(shedName, shedHelp, "reason", "queue");
+    shedConcurrency = m.counter(shedName, shedHelp, "reason", "concurrency");
+    m.gauge("arbiter_checks_in_flight", "Checks being decided now (cache hits aside).", inflight::get);
+    m.gauge("arbiter_checks_concurrency_limit",
+        "The most checks decided at once before more are shed (settings.overload.maxConcurrentChecks).",
+        () -> {
+          ConfigSnapshot s = snapshot.get();
+          return (s == null ? Settings.DEFAULT : s.settings()).overload().maxConcurrentChecks();
+        });
     m.gauge("arbiter_check_cache_entries", "Decisions in the check decision cache.", () -> {
       DecisionCache c = cache;
       return c == null ? 0 : c.size();
@@ -143,6 +166,31 @@ public final class PolicyEngine {
     return quotas.dispatch(snap, id, bag, request);
   }
 
+  /**
+   * Decides several quota calls together (every descriptor of one rate-limit request): one decision
+   * per call, in order, each exactly what {@link #quota(AttributeBag, QuotaRequest)} would decide
+   * for it alone, with its own decision id, outcomes, errors and counts; calls that allocate from
+   * the same bucket take from it in list order. What differs is the dispatch: each handler gets
+   * all the batch's allocations for it in one {@link io.arbiter.engine.spi.QuotaHandler#allocateAll}
+   * call, so a handler backed by Redis answers the whole request in one round trip. Never
+   * completes exceptionally; with no config the failure policy decides each call (fail-closed:
+   * over the limit).
+   */
+  public CompletionStage<List<QuotaDecision>> quota(List<QuotaCall> calls) {
+    ConfigSnapshot snap = snapshot.get();
+    List<String> ids = QuotaDispatcher.newIds(calls.size());
+    if (snap == null) {
+      List<QuotaDecision> out = new ArrayList<>(calls.size());
+      for (String id : ids) {
+        out.add(new QuotaDecision(id,
+            List.of(new QuotaDecision.Outcome("", "", "", new QuotaResult(0, 0, 0, Duration.ZERO, Duration.ZERO), false)),
+            List.of(), "", List.of("no config loaded")));
+      }
+      return CompletableFuture.completedFuture(out);
+    }
+    return quotas.dispatch(snap, ids, calls);
+  }
+
   public EngineServices services() {
     return services;
   }
@@ -175,10 +223,13 @@ public final class PolicyEngine {
     }
     if (previous != null) {
       Set<Object> keep = new HashSet<>();
-      next.handlers().values().forEach(h -> keep.add(h.handler()));
+      next.handlers().values().forEach(h -> {
+        keep.add(h.handler());
+        keep.add(h.guard());
+      });
       long graceMillis = next.settings().handlerTimeout().toMillis() * 2 + 1000;
       services.scheduler().schedule(
-          () -> previous.closeHandlers(Collections.unmodifiableSet(cast(keep))),
+          () -> previous.closeHandlers(Collections.unmodifiableSet(keep)),
           graceMillis, TimeUnit.MILLISECONDS);
     }
   }
@@ -188,9 +239,12 @@ public final class PolicyEngine {
     Set<Object> keep = new HashSet<>();
     ConfigSnapshot serving = snapshot.get();
     if (serving != null) {
-      serving.handlers().values().forEach(h -> keep.add(h.handler()));
+      serving.handlers().values().forEach(h -> {
+        keep.add(h.handler());
+        keep.add(h.guard());
+      });
     }
-    unused.closeHandlers(cast(keep));
+    unused.closeHandlers(keep);
   }
 
   @SuppressWarnings("unchecked")
@@ -207,11 +261,21 @@ public final class PolicyEngine {
     }
   }
 
+  /** Decides one check that did not wait; see {@link #check(AttributeBag, long)}. */
+  public CompletionStage<CheckDecision> check(AttributeBag bag) {
+    return check(bag, 0);
+  }
+
   /**
    * Decides one check, from the decision cache when a reusable decision for the attributes it
-   * depends on is there ({@link DecisionCache}). The stage never completes exceptionally.
+   * depends on is there ({@link DecisionCache}); otherwise sheds it by {@code settings.overload}
+   * (answered by the failure policy, counted) or evaluates it. The stage never completes
+   * exceptionally.
+   *
+   * @param queuedNanos how long the call waited in the front end's queue before its processing
+   *     began (0 when unknown)
    */
-  public CompletionStage<CheckDecision> check(AttributeBag bag) {
+  public CompletionStage<CheckDecision> check(AttributeBag bag, long queuedNanos) {
     long start = System.nanoTime();
     ConfigSnapshot snap = snapshot.get();
     if (snap == null) {
@@ -221,13 +285,51 @@ public final class PolicyEngine {
       return CompletableFuture.completedFuture(ev.finish());
     }
     DecisionCache c = cache;
-    if (c == null || c.snapshot() != snap) {
-      return evaluate(snap, bag, start, false).decision();
+    if (c != null && c.snapshot() != snap) {
+      c = null;
     }
-    DecisionCache.Entry hit = c.lookup(bag);
-    if (hit != null) {
-      return CompletableFuture.completedFuture(reused(hit, start));
+    if (c != null) {
+      DecisionCache.Entry hit = c.lookup(bag);
+      if (hit != null) {
+        return CompletableFuture.completedFuture(reused(hit, start));
+      }
     }
+    OverloadSettings overload = snap.settings().overload();
+    if (!overload.maxQueueTime().isZero() && queuedNanos > overload.maxQueueTime().toNanos()) {
+      shedQueue.inc();
+      return shed(snap, start, "overloaded: waited " + queuedNanos / 1_000_000 + "ms in the queue (settings.overload.maxQueueTime "
+          + overload.maxQueueTime().toMillis() + "ms)");
+    }
+    if (inflight.incrementAndGet() > overload.maxConcurrentChecks()) {
+      inflight.decrementAndGet();
+      shedConcurrency.inc();
+      return shed(snap, start, "overloaded: " + overload.maxConcurrentChecks()
+          + " checks already being decided (settings.overload.maxConcurrentChecks)");
+    }
+    CompletionStage<CheckDecision> decision;
+    try {
+      decision = c == null ? evaluate(snap, bag, start, false).decision() : cached(c, snap, bag, start);
+    } catch (RuntimeException | Error e) {
+      inflight.decrementAndGet();
+      throw e;
+    }
+    CompletableFuture<CheckDecision> f = decision.toCompletableFuture();
+    if (f.isDone()) {
+      inflight.decrementAndGet();
+      return f;
+    }
+    return f.whenComplete((d, t) -> inflight.decrementAndGet());
+  }
+
+  private CompletionStage<CheckDecision> shed(ConfigSnapshot snap, long start, String why) {
+    Evaluation ev = new Evaluation(newDecisionId(), snap, start, false);
+    ev.error(why);
+    ev.add(failure(ev, snap.settings()));
+    return CompletableFuture.completedFuture(ev.finish());
+  }
+
+  /** A miss: leads the evaluation of identical checks in flight, or waits for their leader. */
+  private CompletionStage<CheckDecision> cached(DecisionCache c, ConfigSnapshot snap, AttributeBag bag, long start) {
     DecisionCache.Flight flight = c.join(bag);
     if (!flight.leader()) {
       return flight.done().thenCompose(e -> {
@@ -248,6 +350,54 @@ public final class PolicyEngine {
     return ev.decision().whenComplete((d, t) -> c.complete(flight, bag,
         d == null ? null : d.result(), d == null ? List.of() : d.matchedRules(),
         d == null || d.failed(), ev.read, ev.cap));
+  }
+
+  /**
+   * Loads and runs, once, everything evaluation needs for the serving config, without effects: every
+   * rule's expressions and instances are evaluated against {@code sample} and the results dropped;
+   * no handler is called, nothing is counted or cached. A server calls this before it takes
+   * traffic, so the first real checks do not pay for class loading (a cold JVM took most of a
+   * second over its first check, past Envoy's usual timeout).
+   */
+  public void warmUp(AttributeBag sample) {
+    ConfigSnapshot snap = snapshot.get();
+    if (snap == null) {
+      return;
+    }
+    for (CompiledRule rule : snap.rules()) {
+      try {
+        rule.match().evalBool(sample);
+      } catch (EvaluationException | RuntimeException e) {
+        // a sample is not a real call: any outcome is fine
+      }
+      for (Expression e : rule.warmUpExpressions()) {
+        try {
+          e.eval(sample);
+        } catch (EvaluationException | RuntimeException ignored) {
+          // as above
+        }
+      }
+      for (CompiledRule.Action a : rule.actions()) {
+        for (CompiledInstance i : a.checks()) {
+          warmUp(i, sample);
+        }
+        for (CompiledInstance i : a.reports()) {
+          warmUp(i, sample);
+        }
+        for (CompiledInstance i : a.quotas()) {
+          warmUp(i, sample);
+        }
+      }
+    }
+    CheckResult.combine(List.of(CheckResult.ok(), CheckResult.ok()));
+  }
+
+  private static void warmUp(CompiledInstance instance, AttributeBag sample) {
+    try {
+      instance.build(sample);
+    } catch (EvaluationException | RuntimeException ignored) {
+      // a sample is not a real call
+    }
   }
 
   /** A cached decision answering this call: its own id, counted like an evaluated one. */
@@ -320,21 +470,39 @@ public final class PolicyEngine {
     }
     for (CompiledRule.Action action : rule.actions()) {
       for (CompiledInstance instance : action.checks()) {
-        CompletableFuture<CheckResult> part;
+        Instance built;
         try {
-          part = action.checkHandler().check(instance.build(bag)).toCompletableFuture();
+          built = instance.build(bag);
         } catch (EvaluationException e) {
           expressionFailed(ev, rule, "instance '" + instance.name() + "'", e);
           continue;
+        }
+        HandlerGuard guard = action.guard();
+        if (!guard.admit()) {
+          ev.add(unanswered(ev, rule, action, built, null));
+          continue;
+        }
+        CompletableFuture<CheckResult> part;
+        try {
+          part = action.checkHandler().check(built).toCompletableFuture();
         } catch (RuntimeException e) {
           part = CompletableFuture.failedFuture(e);
         }
         CheckResult now = part.isDone() && !part.isCompletedExceptionally() ? part.getNow(null) : null;
         if (now != null) {
+          guard.succeeded(built, now);
           ev.add(now);
         } else {
-          ev.add(withDeadline(part, ev).thenApply(PolicyEngine::requireResult)
-              .exceptionally(t -> handlerFailed(ev, rule, action, t)));
+          ev.add((part.isDone() ? part : part.copy().orTimeout(guard.timeoutNanos(), TimeUnit.NANOSECONDS))
+              .handle((r, t) -> {
+                if (t == null && r != null) {
+                  guard.succeeded(built, r);
+                  return r;
+                }
+                guard.failed();
+                return unanswered(ev, rule, action, built,
+                    t != null ? t : new IllegalStateException("the handler completed without a result"));
+              }));
         }
       }
       for (CompiledInstance.Quota quota : action.quotas()) {
@@ -442,6 +610,42 @@ public final class PolicyEngine {
     ev.add(failure(ev, ev.snapshot.settings()));
   }
 
+  /**
+   * The stand-in for a check call that failed ({@code failure}) or was not made because the
+   * handler's breaker is open (null): the handler's last good result for this instance when its
+   * {@code staleFor} allows (never reused by the decision cache), else the failure policy.
+   */
+  private CheckResult unanswered(Evaluation ev, CompiledRule rule, CompiledRule.Action action,
+      Instance instance, Throwable failure) {
+    HandlerGuard.Stale stale = action.guard().stale(instance);
+    if (stale != null) {
+      long suppressed = staleLog.tryAcquire(System.currentTimeMillis());
+      if (suppressed >= 0) {
+        LOG.log(System.Logger.Level.WARNING,
+            "decision {0}: rule ''{1}'': handler ''{2}'' {3}; served its last good result from {4} ms ago{5}",
+            ev.id, rule.name(), action.handlerName(), failure == null ? "is short-circuited (breaker open)"
+                : "failed (" + describe(failure) + ")", stale.age().toMillis(),
+            suppressed > 0 ? " (" + suppressed + " similar messages suppressed)" : "");
+      }
+      return stale.result().withValidity(Duration.ZERO, 0);
+    }
+    if (failure == null) {
+      circuitOpen.inc();
+      ev.error("rule '" + rule.name() + "': handler '" + action.handlerName()
+          + "': circuit breaker open, not called");
+      return failure(ev, ev.snapshot.settings());
+    }
+    return handlerFailed(ev, rule, action, failure);
+  }
+
+  private static String describe(Throwable t) {
+    Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+    if (cause instanceof TimeoutException) {
+      return "no answer within deadline";
+    }
+    return cause.getMessage() == null ? cause.toString() : cause.getMessage();
+  }
+
   /** Only on failure: the message naming rule and handler is built here, not on every check. */
   private CheckResult handlerFailed(
       Evaluation ev, CompiledRule rule, CompiledRule.Action action, Throwable t) {
@@ -449,7 +653,7 @@ public final class PolicyEngine {
     Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
     if (cause instanceof TimeoutException) {
       handlerTimeouts.inc();
-      ev.error(where + ": no answer within " + ev.snapshot.settings().handlerTimeout().toMillis() + "ms");
+      ev.error(where + ": no answer within " + action.guard().timeoutNanos() / 1_000_000 + "ms");
     } else {
       handlerErrors.inc();
       ev.error(where + ": " + (cause.getMessage() == null ? cause.toString() : cause.getMessage()));

@@ -24,13 +24,28 @@ public record QuotaDecision(
 
   /** True when an allocation that counts (not in shadow mode) was over its limit. */
   public boolean overLimit() {
-    return outcomes.stream().anyMatch(o -> !o.shadow && o.result.overLimit());
+    for (Outcome o : outcomes) {
+      if (!o.shadow && o.result.overLimit()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The outcome that limits most (least remaining among those that count), if any. */
   public java.util.Optional<Outcome> tightest() {
-    return outcomes.stream()
-        .filter(o -> !o.shadow)
-        .min(java.util.Comparator.comparingLong((Outcome o) -> o.result.overLimit() ? -1 : o.result.remaining()));
+    Outcome best = null;
+    long bestRank = 0;
+    for (Outcome o : outcomes) {
+      if (o.shadow) {
+        continue;
+      }
+      long rank = o.result.overLimit() ? -1 : o.result.remaining();
+      if (best == null || rank < bestRank) {
+        best = o;
+        bestRank = rank;
+      }
+    }
+    return java.util.Optional.ofNullable(best);
   }
 }

@@ -208,6 +208,28 @@ class DecisionCacheTest {
   }
 
   @Test
+  void warmingUpEvaluatesExpressionsButCallsCountsAndCachesNothing() {
+    PolicyEngine engine = engine(USERS);
+    AttributeBag bag = request("/admin/a", Map.of("x-user", "alice"), "r");
+    engine.warmUp(bag);
+    engine.warmUp(AttributeBag.empty()); // errs inside (a missing header): ignored
+    assertThat(fake.seen).isEmpty();
+    assertThat(counter("arbiter_rule_matches_total{rule=\"admin-needs-user\"}")).isZero();
+    assertThat(counter("arbiter_checks_total{result=\"allow\"}")).isZero();
+    assertThat(check(engine, bag).cached()).isFalse();
+  }
+
+  @Test
+  void theCacheStaysWithinItsEntryBound() {
+    PolicyEngine engine = engine(USERS + "settings:\n  cache: {maxEntries: 10}\n");
+    for (int i = 0; i < 200; i++) {
+      check(engine, request("/admin/a", Map.of("x-user", "user-" + i), "r"));
+    }
+    assertThat(counter("arbiter_check_cache_entries")).isLessThanOrEqualTo(10);
+    assertThat(counter("arbiter_check_cache_evictions_total{cause=\"size\"}")).isGreaterThanOrEqualTo(190);
+  }
+
+  @Test
   void theCacheCanBeTurnedOff() {
     PolicyEngine engine = engine(USERS + "settings:\n  cache: {enabled: false}\n");
     AttributeBag bag = request("/admin/a", Map.of("x-user", "alice"), "r");

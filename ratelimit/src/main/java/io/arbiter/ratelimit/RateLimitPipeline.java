@@ -2,6 +2,8 @@ package io.arbiter.ratelimit;
 
 import com.codahale.metrics.Counter;
 import io.arbiter.engine.PolicyEngine;
+import io.arbiter.engine.QuotaCall;
+import io.arbiter.engine.QuotaDecision;
 import io.arbiter.engine.config.ConfigSnapshot;
 import io.arbiter.engine.config.Settings;
 import io.arbiter.engine.metrics.Metrics;
@@ -20,8 +22,10 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * One {@code ShouldRateLimit} call from request to response: check the limits, map each
- * descriptor, let the engine decide each on its own (all at once; in-memory handlers answer on the
- * calling thread), answer. Its stage never completes exceptionally.
+ * descriptor, let the engine decide them in one batch ({@link PolicyEngine#quota(List)}: each
+ * descriptor its own decision, each handler one call for all of them, so redisquota makes one
+ * round trip per request; in-memory handlers answer on the calling thread), answer. Its stage never
+ * completes exceptionally.
  *
  * <p>Answers given without the engine resolve by the serving config's failure policy ({@code
  * settings.failurePolicy}; the default settings without a config): fail-open answers OK,
@@ -82,32 +86,33 @@ final class RateLimitPipeline {
         return CompletableFuture.completedFuture(reject(request, rejection));
       }
       int n = request.getDescriptorsCount();
-      List<CompletableFuture<DescriptorDecision>> parts = new ArrayList<>(n);
-      boolean allDone = true;
+      List<QuotaCall> calls = new ArrayList<>(n);
+      String[] notes = new String[n];
       for (int i = 0; i < n; i++) {
         DescriptorCall call = RateLimitRequestMapper.map(request, i);
-        CompletableFuture<DescriptorDecision> part =
-            engine.quota(call.attributes(), call.request()).toCompletableFuture()
-                .thenApply(d -> new DescriptorDecision(d, call.note()));
-        allDone &= part.isDone();
-        parts.add(part);
+        calls.add(new QuotaCall(call.attributes(), call.request()));
+        notes[i] = call.note();
       }
-      if (allDone) {
-        return CompletableFuture.completedFuture(answer(request, parts));
+      CompletableFuture<List<QuotaDecision>> decided = engine.quota(calls).toCompletableFuture();
+      if (decided.isDone() && !decided.isCompletedExceptionally()) {
+        return CompletableFuture.completedFuture(answer(request, decided.join(), notes));
       }
-      return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
-          .handle((v, t) -> t != null ? failure(request, t) : answer(request, parts));
+      return decided.handle((d, t) -> t != null ? failure(request, t) : answer(request, d, notes));
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(failure(request, e));
     }
   }
 
   private RateLimitResponse answer(
-      RateLimitRequest request, List<CompletableFuture<DescriptorDecision>> parts) {
+      RateLimitRequest request, List<QuotaDecision> decided, String[] notes) {
     try {
-      List<DescriptorDecision> decisions = new ArrayList<>(parts.size());
-      for (CompletableFuture<DescriptorDecision> p : parts) {
-        decisions.add(p.join());
+      if (decided.size() != notes.length) {
+        throw new IllegalStateException(
+            decided.size() + " decisions for " + notes.length + " descriptors");
+      }
+      List<DescriptorDecision> decisions = new ArrayList<>(notes.length);
+      for (int i = 0; i < notes.length; i++) {
+        decisions.add(new DescriptorDecision(decided.get(i), notes[i]));
       }
       RateLimitResponse response = RateLimitResponseMapper.toResponse(decisions);
       for (DescriptorDecision d : decisions) {

@@ -17,7 +17,8 @@ import java.util.Objects;
  * RateLimitService(engine))}).
  *
  * <p>Each descriptor of a request is mapped to attributes ({@link RateLimitRequestMapper}) and
- * decided by {@link PolicyEngine#quota} on its own; the decisions become one {@code
+ * decided on its own, all of a request's descriptors in one {@link PolicyEngine#quota(java.util.List)}
+ * batch (one handler call, so one Redis round trip, per handler); the decisions become one {@code
  * RateLimitResponse} ({@link RateLimitResponseMapper}). A request with no descriptors is answered
  * OK with no statuses.
  *

@@ -164,6 +164,20 @@ class RateLimitServiceInProcessTest {
   }
 
   @Test
+  void allDescriptorsOfARequestReachEachHandlerInOneBatch() throws IOException {
+    var stub = start(POLICY);
+
+    stub.shouldRateLimit(edge(
+        descriptor("user", "a"), descriptor("path", "/a"), descriptor("user", "b"),
+        descriptor("other", "x"), descriptor("user", "c"), descriptor("path", "/b")));
+    stub.shouldRateLimit(edge(descriptor("user", "a")));
+
+    assertThat(window.batches).containsExactly(":3", "path:2", ":1");
+    assertThat(window.calls).extracting(c -> c.dimensions().values().iterator().next())
+        .containsExactly("a", "b", "c", "/a", "/b", "a");
+  }
+
+  @Test
   void hitsAddendZeroIsOneAndFiveIsFiveAndTheRulesSeeIt() throws IOException {
     var stub = start(POLICY.replace("limit: 3,", "limit: 10,"));
 

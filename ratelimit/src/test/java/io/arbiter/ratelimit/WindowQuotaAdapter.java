@@ -25,7 +25,7 @@ import java.util.concurrent.LinkedBlockingQueue;
  * A test adapter named {@code window}: {@code limit} units per bucket (one per distinct dimensions
  * and limit override), a window of {@code window} that never ends ({@code resetAfter} is always
  * {@code reset}, default the window). A request's limit override replaces the limit and window.
- * It records every allocation. {@code behavior: pending} queues each allocation's future for the
+ * It records every allocation, and the size of every batch ({@code allocateAll}) it gets. {@code behavior: pending} queues each allocation's future for the
  * test to complete; {@code behavior: throw} throws from {@code allocate}; {@code behavior:
  * null-window} answers a result without a window (a handler bug).
  */
@@ -34,6 +34,8 @@ final class WindowQuotaAdapter implements Adapter {
   record Call(String handler, Map<String, String> dimensions, QuotaRequest request) {}
 
   final List<Call> calls = new CopyOnWriteArrayList<>();
+  /** The size of each {@code allocateAll} batch the engine sent, by handler label. */
+  final List<String> batches = new CopyOnWriteArrayList<>();
   /** An allocation waiting for the test, with the gRPC context it ran in. */
   record Pending(CompletableFuture<QuotaResult> result, Context context) {}
 
@@ -59,6 +61,12 @@ final class WindowQuotaAdapter implements Adapter {
     params.validate();
     Map<Object, Long> used = new ConcurrentHashMap<>();
     return new QuotaHandler() {
+      @Override
+      public List<CompletionStage<QuotaResult>> allocateAll(List<Allocation> allocations) {
+        batches.add(label + ":" + allocations.size());
+        return QuotaHandler.super.allocateAll(allocations);
+      }
+
       @Override
       public CompletionStage<QuotaResult> allocate(Instance.Quota quota, QuotaRequest request) {
         calls.add(new Call(label, quota.dimensions(), request));

@@ -13,6 +13,7 @@ import io.arbiter.server.internal.ConfigWatcher;
 import io.arbiter.server.internal.HttpCheckServer;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.arbiter.frontend.Arrival;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -142,11 +143,14 @@ public final class ArbiterServer implements AutoCloseable {
           .thenRun(this::markInitialized);
       ex = checkExecutor(options.threads());
       logs = AccessLogs.start(engine, accessLogOptions);
+      AuthorizationService authorization = new AuthorizationService(engine);
+      authorization.warmUp();
       server =
           NettyServerBuilder.forAddress(new InetSocketAddress(options.grpcHost(), options.grpcPort()))
               .executor(ex)
               .maxInboundMessageSize(options.maxMessageBytes())
-              .addService(new AuthorizationService(engine))
+              .addStreamTracerFactory(Arrival.TRACER)
+              .addService(authorization)
               .addService(logs.accessLogService())
               .addService(logs.otlpLogsService())
               .addService(new RateLimitService(engine))
@@ -154,6 +158,7 @@ public final class ArbiterServer implements AutoCloseable {
               .addService(ProtoReflectionServiceV1.newInstance())
               .build()
               .start();
+      warmUpTransport(server.getPort());
       if (options.httpPort() >= 0) {
         httpServer =
             new HttpCheckServer(new InetSocketAddress(options.httpHost(), options.httpPort()),
@@ -216,6 +221,30 @@ public final class ArbiterServer implements AutoCloseable {
   public static ArbiterServer start(Options options, AccessLogs.Options accessLogOptions)
       throws IOException, ConfigException {
     return new ArbiterServer(options, accessLogOptions);
+  }
+
+  /**
+   * A few health checks to our own gRPC port over a real connection, so the first calls from a
+   * proxy do not pay for loading the HTTP/2 and gRPC server classes (on a cold JVM that was most
+   * of a second, past Envoy's ext_authz and rate-limit timeouts). Health checks have no effects;
+   * failures only cost the first calls their speed.
+   */
+  private void warmUpTransport(int port) {
+    String host = options.grpcHost().isEmpty() || options.grpcHost().equals("0.0.0.0")
+        || options.grpcHost().equals("::") ? "127.0.0.1" : options.grpcHost();
+    io.grpc.ManagedChannel channel =
+        io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(host, port).usePlaintext().build();
+    try {
+      var stub = io.grpc.health.v1.HealthGrpc.newBlockingStub(channel);
+      for (int i = 0; i < 20; i++) {
+        stub.withDeadlineAfter(5, TimeUnit.SECONDS)
+            .check(io.grpc.health.v1.HealthCheckRequest.newBuilder().setService("").build());
+      }
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.DEBUG, "transport warm-up failed; the first calls will be slower", e);
+    } finally {
+      channel.shutdownNow();
+    }
   }
 
   private static ExecutorService checkExecutor(int threads) {

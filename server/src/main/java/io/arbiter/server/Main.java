@@ -34,7 +34,7 @@ public final class Main {
         serve [--config PATH] [--grpc-port N] [--admin-port N] [--grpc-host H] [--admin-host H]
               [--http-port N] [--http-host H] [--http-path-prefix /check]
               [--watch-interval 2s] [--drain-timeout 10s] [--log-level info]
-              [--accesslog-queue 100000] [--accesslog-batch 512]
+              [--accesslog-queue 20000] [--accesslog-batch 512]
               [--accesslog-overflow DROP_OLDEST|SPILL] [--accesslog-spill-dir DIR]
               [--accesslog-spill-max 1g] [--otlp-mapping FILE]
             Serve Envoy's ext_authz gRPC API (default port 9191), its HTTP mode and nginx's

@@ -20,7 +20,7 @@ class AccessLogOptionsTest {
   void defaults() {
     AccessLogs.Options o = Main.accessLogOptions(Map.of());
     assertThat(o.queue()).isEqualTo(QueueSettings.DEFAULT);
-    assertThat(o.queue().capacity()).isEqualTo(100_000);
+    assertThat(o.queue().capacity()).isEqualTo(20_000);
     assertThat(o.queue().batchSize()).isEqualTo(512);
     assertThat(o.queue().overflow()).isEqualTo(QueueSettings.Overflow.DROP_OLDEST);
   }

@@ -172,7 +172,7 @@ class ArbiterServerAccessLogTest {
     assertThat(m).contains("arbiter_accesslog_entries_total{protocol=\"http\"} 4\n")
         .contains("arbiter_accesslog_dispatched_total 4\n")
         .contains("arbiter_accesslog_queue_depth 0\n")
-        .contains("arbiter_accesslog_queue_capacity 100000\n")
+        .contains("arbiter_accesslog_queue_capacity 20000\n")
         .contains("arbiter_accesslog_streams 1\n")
         .contains("arbiter_accesslog_dropped_total{reason=\"queue_full\"} 0\n")
         .contains("arbiter_reports_total 4\n")

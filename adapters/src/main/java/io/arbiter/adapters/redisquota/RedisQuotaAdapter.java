@@ -33,7 +33,8 @@ import java.util.function.LongSupplier;
  *             (or the window, if shorter); true granted in full. Counted in {@code
  *             arbiter_redisquota_errors_total{handler,outcome="fail_open|fail_closed"}}.
  *         <li>{@code cluster}: true when {@code url} names a node of a Redis Cluster; default
- *             false. Each bucket is one key, so the script runs on the node of its slot.
+ *             false. Each bucket is one key; the buckets of one request that share a hash slot are one
+ *             script call on that slot's node, the others one call per slot, sent together.
  *       </ul>
  * </ul>
  *
@@ -42,7 +43,10 @@ import java.util.function.LongSupplier;
  * (at most one window after their last grant), so Redis memory is bounded by the buckets in use.
  * Time is Redis's {@code TIME} read inside the script, so replicas with skewed clocks agree.
  * Metrics: {@code arbiter_quota_allocations_total{handler,result}}, {@code
- * arbiter_redisquota_errors_total{handler,outcome}}, {@code arbiter_redisquota_connected{handler}}.
+ * arbiter_redisquota_errors_total{handler,outcome}}, {@code arbiter_redisquota_connected{handler}},
+ * {@code arbiter_redisquota_round_trip_seconds{handler}}. All the allocations one request makes
+ * from one handler (every descriptor of a {@code ShouldRateLimit}) are one script call: one round
+ * trip per request.
  * Stateless and thread-safe.
  */
 public final class RedisQuotaAdapter implements Adapter {

@@ -1,11 +1,11 @@
 package io.arbiter.adapters.redisquota;
 
 import com.codahale.metrics.Counter;
-import io.arbiter.adapters.quota.Allocation;
 import io.arbiter.adapters.quota.AllocationMetrics;
 import io.arbiter.adapters.quota.BucketLimit;
 import io.arbiter.adapters.quota.QuotaConfig;
 import io.arbiter.adapters.quota.UnknownQuotaException;
+import io.arbiter.engine.metrics.BucketHistogram;
 import io.arbiter.engine.spi.AdapterContext;
 import io.arbiter.engine.spi.Instance;
 import io.arbiter.engine.spi.LogLimiter;
@@ -26,6 +26,7 @@ import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
@@ -33,7 +34,11 @@ import io.lettuce.core.resource.Delay;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -44,10 +49,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * Allocates from buckets kept in Redis, each allocation one {@code EVALSHA} of {@code allocate.lua}
- * (one round trip; {@code EVAL} once more after Redis lost its script cache, on {@code
- * NOSCRIPT}). Allocations of one engine call are sent back to back without waiting for each
- * other's replies, so they share the connection's pipeline.
+ * Allocates from buckets kept in Redis: all the allocations of one engine call ({@link
+ * #allocateAll}: every descriptor of a rate-limit request) are one {@code EVALSHA} of {@code
+ * allocate.lua}, which runs them in order, atomically, in one round trip ({@code EVAL} once more
+ * after Redis lost its script cache, on {@code NOSCRIPT}); on a Redis Cluster, one call per hash
+ * slot, sent together. The time each call took is in {@code
+ * arbiter_redisquota_round_trip_seconds{handler}}.
  *
  * <p>One Lettuce client and one connection per handler, on client resources of its own: two I/O
  * threads and two computation threads (Lettuce's minimum; Netty starts them as they are needed)
@@ -66,6 +73,10 @@ final class RedisQuotaHandler implements QuotaHandler {
   static final int REQUEST_QUEUE_SIZE = 100_000;
   /** A fail-closed answer tells the client to wait this long (or the window, if shorter). */
   static final Duration FAIL_CLOSED_RESET = Duration.ofSeconds(1);
+  private static final double[] ROUND_TRIP_BUCKETS = {
+    0.00005, 0.0001, 0.0002, 0.0003, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.01,
+    0.025, 0.05, 0.1, 0.25, 1
+  };
 
   private final String name;
   private final QuotaConfig config;
@@ -77,6 +88,7 @@ final class RedisQuotaHandler implements QuotaHandler {
   private final LogLimiter failureLog = new LogLimiter(1);
   private final AllocationMetrics allocations;
   private final Counter errors;
+  private final BucketHistogram roundTrip;
   private final AutoCloseable connectedGauge;
   private final ClientResources resources;
   private final AbstractRedisClient client;
@@ -114,6 +126,14 @@ final class RedisQuotaHandler implements QuotaHandler {
             name,
             "outcome",
             settings.failOpen() ? "fail_open" : "fail_closed");
+    this.roundTrip =
+        context.metrics().histogram(
+            "arbiter_redisquota_round_trip_seconds",
+            "Time from sending one allocation script call to Redis to handling its reply (the"
+                + " network, Redis, and the client's threads), answered calls only.",
+            ROUND_TRIP_BUCKETS,
+            "handler",
+            name);
     this.connectedGauge =
         context.metrics().gauge(
             "arbiter_redisquota_connected",
@@ -171,83 +191,144 @@ final class RedisQuotaHandler implements QuotaHandler {
 
   /**
    * Takes {@code request.amount()} from the Redis bucket of {@code quota}'s name, dimensions and
-   * limit (see {@link QuotaConfig#resolve}). Fails, with {@link UnknownQuotaException}, only if the
-   * handler has no entry for the instance or cannot use the caller's limit; a Redis that does not
-   * answer gives the {@code failOpen} outcome, never a failed stage.
+   * limit (see {@link QuotaConfig#resolve}): {@link #allocateAll} of one.
    */
   @Override
   public CompletionStage<QuotaResult> allocate(Instance.Quota quota, QuotaRequest request) {
-    QuotaConfig.Bucket bucket;
-    try {
-      bucket = config.resolve(quota, request);
-    } catch (UnknownQuotaException e) {
-      logLimited(e.getMessage());
-      return CompletableFuture.failedStage(e);
+    return allocateAll(List.of(new Allocation(quota, request))).get(0);
+  }
+
+  /**
+   * Takes each allocation from its Redis bucket, all in one {@code EVALSHA} of {@code
+   * allocate.lua} (one round trip, atomic: no other client's allocation runs between them; two on
+   * one bucket take from it in list order). With {@code cluster: true} the keys of one script
+   * call must share a hash slot, so there is one call per slot, all sent at once (pipelined, one
+   * round-trip time). An allocation fails, with {@link UnknownQuotaException}, only if the handler
+   * has no entry for its instance or cannot use the caller's limit; a Redis that does not answer
+   * gives every allocation of the call the {@code failOpen} outcome, never a failed stage.
+   */
+  @Override
+  public List<CompletionStage<QuotaResult>> allocateAll(List<Allocation> requested) {
+    int n = requested.size();
+    @SuppressWarnings("unchecked")
+    CompletionStage<QuotaResult>[] out = new CompletionStage[n];
+    List<Pending> toRedis = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      Allocation a = requested.get(i);
+      QuotaConfig.Bucket bucket;
+      try {
+        bucket = config.resolve(a.quota(), a.request());
+      } catch (UnknownQuotaException e) {
+        logLimited(e.getMessage());
+        out[i] = CompletableFuture.failedStage(e);
+        continue;
+      }
+      BucketLimit limit = bucket.limit();
+      if (limit.maxAmount() == 0) {
+        out[i] = CompletableFuture.completedStage(
+            allocations.count(new QuotaResult(0, 0, 0, limit.window(), limit.window())));
+        continue;
+      }
+      Pending p = new Pending(bucket.key(), limit, a.request(), new CompletableFuture<>());
+      out[i] = p.result;
+      toRedis.add(p);
     }
-    BucketLimit limit = bucket.limit();
-    if (limit.maxAmount() == 0) {
-      return CompletableFuture.completedStage(
-          allocations.count(new QuotaResult(0, 0, 0, limit.window(), limit.window())));
+    if (toRedis.isEmpty()) {
+      return Arrays.asList(out);
     }
     RedisScriptingAsyncCommands<String, String> cmds = commands;
     if (cmds == null) {
-      return CompletableFuture.completedStage(
-          failed(limit, request, "not connected to Redis: " + lastConnectError));
+      for (Pending p : toRedis) {
+        p.result.complete(failed(p.limit, p.request, "not connected to Redis: " + lastConnectError));
+      }
+    } else if (settings.cluster() && toRedis.size() > 1) {
+      Map<Integer, List<Pending>> bySlot = new LinkedHashMap<>();
+      for (Pending p : toRedis) {
+        bySlot.computeIfAbsent(SlotHash.getSlot(p.key), k -> new ArrayList<>()).add(p);
+      }
+      bySlot.values().forEach(batch -> send(cmds, batch));
+    } else {
+      send(cmds, toRedis);
     }
-    String[] keys = {bucket.key()};
-    String[] args = {
-      limit.algorithm().code(),
-      Long.toString(limit.maxAmount()),
-      Long.toString(limit.windowMillis()),
-      Long.toString(switch (limit.algorithm()) {
+    return Arrays.asList(out);
+  }
+
+  /** An allocation on its way to Redis. */
+  private record Pending(
+      String key, BucketLimit limit, QuotaRequest request, CompletableFuture<QuotaResult> result) {}
+
+  /** One script call for {@code batch}; completes every allocation's stage, never exceptionally. */
+  private void send(RedisScriptingAsyncCommands<String, String> cmds, List<Pending> batch) {
+    int k = batch.size();
+    String[] keys = new String[k];
+    String[] args = new String[1 + 6 * k];
+    args[0] = testNow == null ? "" : Long.toString(testNow.getAsLong());
+    for (int i = 0; i < k; i++) {
+      Pending p = batch.get(i);
+      BucketLimit limit = p.limit;
+      keys[i] = p.key;
+      int b = 1 + 6 * i;
+      args[b] = limit.algorithm().code();
+      args[b + 1] = Long.toString(limit.maxAmount());
+      args[b + 2] = Long.toString(limit.windowMillis());
+      args[b + 3] = Long.toString(switch (limit.algorithm()) {
         case ROLLING_WINDOW -> limit.buckets();
         case TOKEN_BUCKET -> limit.tickMillis();
         case FIXED_WINDOW -> 0;
-      }),
-      Long.toString(Math.min(request.amount(), limit.maxAmount() + 1)),
-      request.bestEffort() ? "1" : "0",
-      testNow == null ? "" : Long.toString(testNow.getAsLong())
-    };
-    CompletableFuture<QuotaResult> out = new CompletableFuture<>();
+      });
+      args[b + 4] = Long.toString(Math.min(p.request.amount(), limit.maxAmount() + 1));
+      args[b + 5] = p.request.bestEffort() ? "1" : "0";
+    }
     RedisScript script = RedisScript.ALLOCATE;
+    long start = System.nanoTime();
     try {
       cmds.<List<Object>>evalsha(script.sha1(), ScriptOutputType.MULTI, keys, args)
           .whenComplete((reply, error) -> {
             if (error != null && isNoScript(error)) {
               try {
                 cmds.<List<Object>>eval(script.source(), ScriptOutputType.MULTI, keys, args)
-                    .whenComplete((r, e) -> finish(out, limit, request, r, e));
+                    .whenComplete((r, e) -> finish(batch, start, r, e));
               } catch (RuntimeException e) {
-                finish(out, limit, request, null, e);
+                finish(batch, start, null, e);
               }
             } else {
-              finish(out, limit, request, reply, error);
+              finish(batch, start, reply, error);
             }
           });
     } catch (RuntimeException e) {
-      finish(out, limit, request, null, e);
+      finish(batch, start, null, e);
     }
-    return out;
   }
 
-  private void finish(
-      CompletableFuture<QuotaResult> out,
-      BucketLimit limit,
-      QuotaRequest request,
-      List<Object> reply,
-      Throwable error) {
-    QuotaResult r;
+  private void finish(List<Pending> batch, long start, List<Object> reply, Throwable error) {
     if (error == null) {
-      try {
-        r = allocations.count(
-            new Allocation(number(reply, 0), number(reply, 1), number(reply, 2)).toResult(limit));
-      } catch (RuntimeException e) {
-        r = failed(limit, request, "unexpected reply " + reply + ": " + e);
-      }
-    } else {
-      r = failed(limit, request, describe(error));
+      roundTrip.observe((System.nanoTime() - start) / 1e9);
     }
-    out.complete(r);
+    String problem = null;
+    if (error != null) {
+      problem = describe(error);
+    } else if (reply == null || reply.size() != batch.size()) {
+      problem = "unexpected reply " + reply + " for " + batch.size() + " allocations";
+    }
+    for (int i = 0; i < batch.size(); i++) {
+      Pending p = batch.get(i);
+      QuotaResult r;
+      if (problem != null) {
+        r = failed(p.limit, p.request, problem);
+      } else {
+        Object one = reply.get(i);
+        try {
+          @SuppressWarnings("unchecked")
+          List<Object> values = (List<Object>) one;
+          r = allocations.count(
+              new io.arbiter.adapters.quota.Allocation(number(values, 0), number(values, 1),
+                  number(values, 2)).toResult(p.limit));
+        } catch (RuntimeException e) {
+          r = failed(p.limit, p.request, "unexpected reply " + one + ": " + e);
+        }
+      }
+      p.result.complete(r);
+    }
   }
 
   private static long number(List<Object> reply, int i) {

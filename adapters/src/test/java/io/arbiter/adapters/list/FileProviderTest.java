@@ -5,7 +5,7 @@ import static io.arbiter.adapters.testing.Stages.value;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.arbiter.adapters.testing.ManualScheduler;
-import io.arbiter.adapters.testing.MutableClock;
+import io.arbiter.engine.testing.MutableClock;
 import io.arbiter.adapters.testing.TestContext;
 import io.arbiter.engine.metrics.Metrics;
 import io.arbiter.engine.spi.CheckResult;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.arbiter.adapters.testing.MutableClock;
+import io.arbiter.engine.testing.MutableClock;
 import io.arbiter.adapters.testing.TestContext;
 import io.arbiter.engine.metrics.Metrics;
 import io.arbiter.engine.spi.Instance;

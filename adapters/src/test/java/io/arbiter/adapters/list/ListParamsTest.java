@@ -3,7 +3,7 @@ package io.arbiter.adapters.list;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.arbiter.adapters.testing.ManualScheduler;
-import io.arbiter.adapters.testing.MutableClock;
+import io.arbiter.engine.testing.MutableClock;
 import io.arbiter.adapters.testing.TestContext;
 import io.arbiter.engine.metrics.Metrics;
 import io.arbiter.engine.spi.Params;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.arbiter.adapters.testing.ManualScheduler;
-import io.arbiter.adapters.testing.MutableClock;
+import io.arbiter.engine.testing.MutableClock;
 import io.arbiter.adapters.testing.Stages;
 import io.arbiter.adapters.testing.TestContext;
 import io.arbiter.adapters.testing.YamlParams;

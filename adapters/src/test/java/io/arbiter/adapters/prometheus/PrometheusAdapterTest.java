@@ -114,6 +114,26 @@ class PrometheusAdapterTest {
   }
 
   @Test
+  void aValueOnABucketBoundIsCountedInThatBucket() {
+    ReportHandler h = handler("""
+        {metrics: [{name: latency_seconds, instance: d, kind: DISTRIBUTION,
+                    buckets: [0.005, 0.1, 1, 5]}]}
+        """);
+
+    // le is "less than or equal": each value on a bound belongs to that bound's bucket.
+    report(h, metric("d", 0.005), metric("d", 0.1), metric("d", 0.1), metric("d", 1L),
+        metric("d", 5.0), metric("d", 5.000001));
+
+    assertThat(family("latency_seconds")).contains("""
+        latency_seconds_bucket{le="0.005"} 1
+        latency_seconds_bucket{le="0.1"} 3
+        latency_seconds_bucket{le="1"} 4
+        latency_seconds_bucket{le="5"} 5
+        latency_seconds_bucket{le="+Inf"} 6
+        """).endsWith("latency_seconds_count 6\n");
+  }
+
+  @Test
   void oneInstanceCanFeedSeveralMetricsAndLabelsAreEscaped() {
     ReportHandler h = handler("""
         {metrics: [

@@ -7,6 +7,7 @@ import io.arbiter.adapters.testing.RedisServer;
 import io.arbiter.adapters.testing.TestContext;
 import io.arbiter.engine.spi.Instance;
 import io.arbiter.engine.spi.Params;
+import io.arbiter.engine.spi.QuotaHandler;
 import io.arbiter.engine.spi.QuotaRequest;
 import io.arbiter.engine.spi.QuotaResult;
 import java.nio.file.Files;
@@ -56,6 +57,39 @@ class RedisClusterTest {
       try (var files = Files.walk(dir)) {
         files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
+    }
+  }
+
+  @Test
+  void aBatchOverKeysOfManySlotsIsOneCallPerSlotAllSentAtOnce() throws Exception {
+    TestContext ctx = new TestContext("clustered-batch");
+    RedisQuotaHandler h = RedisQuotaAdapter.create(new Params(Map.of(
+        "quotas", List.of(Map.of("name", "per-user", "maxAmount", 2, "validDuration", "1h")),
+        "redis", Map.of("url", "redis://127.0.0.1:" + nodes.get(0).port(), "cluster", true,
+            "timeout", "2s"))), ctx, null);
+    try {
+      value(h.initialized());
+      List<QuotaHandler.Allocation> batch = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        for (int user = 0; user < 12; user++) {
+          batch.add(new QuotaHandler.Allocation(
+              new Instance.Quota("per-user", Map.of("user", "b" + user)), QuotaRequest.of(1)));
+        }
+      }
+      List<QuotaResult> results = new ArrayList<>();
+      for (var stage : h.allocateAll(batch)) {
+        results.add(stage.toCompletableFuture().get(30, TimeUnit.SECONDS));
+      }
+
+      // Per user: the first two granted, the third over the limit, in batch order.
+      for (int i = 0; i < batch.size(); i++) {
+        assertThat(results.get(i).granted()).as("allocation %d", i).isEqualTo(i < 24 ? 1 : 0);
+      }
+      assertThat(ctx.counter(
+          "arbiter_redisquota_errors_total{handler=\"clustered-batch\",outcome=\"fail_closed\"}"))
+          .isZero();
+    } finally {
+      h.close();
     }
   }
 

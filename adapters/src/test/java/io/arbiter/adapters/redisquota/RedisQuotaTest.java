@@ -151,6 +151,116 @@ class RedisQuotaTest {
         .isZero();
   }
 
+  /** {@code calls} of {@code cmdstat_<command>} in Redis's INFO commandstats; 0 if never run. */
+  static long commandCalls(RedisServer server, String command) throws Exception {
+    for (String line : server.redisCli("INFO", "commandstats").lines().toList()) {
+      if (line.startsWith("cmdstat_" + command + ":")) {
+        for (String field : line.substring(line.indexOf(':') + 1).split(",")) {
+          if (field.startsWith("calls=")) {
+            return Long.parseLong(field.substring("calls=".length()));
+          }
+        }
+      }
+    }
+    return 0;
+  }
+
+  private static List<QuotaResult> takeAll(QuotaHandler h, List<QuotaHandler.Allocation> batch) {
+    return h.allocateAll(batch).stream().map(s -> value(s)).toList();
+  }
+
+  @Test
+  void aBatchOfAllocationsIsOneScriptCallThatTakesThemInOrder() throws Exception {
+    TestContext ctx = new TestContext("rq");
+    QuotaHandler h = redisHandler(ctx, List.of(
+        map("name", "per-user", "maxAmount", 2, "validDuration", "1h"),
+        map("name", "tokens", "maxAmount", 10, "validDuration", "1h", "algorithm", "TOKEN_BUCKET"),
+        map("name", "rolling", "maxAmount", 3, "validDuration", "1h",
+            "algorithm", "ROLLING_WINDOW", "buckets", 4)));
+    List<QuotaHandler.Allocation> batch = List.of(
+        new QuotaHandler.Allocation(user("alice"), QuotaRequest.of(1)),
+        new QuotaHandler.Allocation(new Instance.Quota("tokens", Map.of("ip", "10.0.0.1")), QuotaRequest.of(4)),
+        new QuotaHandler.Allocation(user("alice"), QuotaRequest.of(1)),
+        new QuotaHandler.Allocation(new Instance.Quota("rolling", Map.of()), QuotaRequest.of(2)),
+        new QuotaHandler.Allocation(user("alice"), QuotaRequest.of(1)),
+        new QuotaHandler.Allocation(user("bob"), QuotaRequest.of(1)),
+        new QuotaHandler.Allocation(new Instance.Quota("rolling", Map.of()), QuotaRequest.of(2)));
+    redis.redisCli("CONFIG", "RESETSTAT");
+
+    List<QuotaResult> results = takeAll(h, batch);
+
+    assertThat(commandCalls(redis, "evalsha")).as("script calls for 7 allocations").isEqualTo(1);
+    assertThat(commandCalls(redis, "eval")).isZero();
+    assertThat(results).extracting(QuotaResult::granted).containsExactly(1L, 4L, 1L, 2L, 0L, 1L, 0L);
+    assertThat(results).extracting(QuotaResult::remaining).containsExactly(1L, 6L, 0L, 1L, 0L, 1L, 1L);
+    assertThat(redis.redisCli("KEYS", "*").lines().sorted()).containsExactly(
+        "arbiter:quota:rq:per-user:user=alice:fw-2-3600000",
+        "arbiter:quota:rq:per-user:user=bob:fw-2-3600000",
+        "arbiter:quota:rq:rolling:-:rw-3-3600000-4",
+        "arbiter:quota:rq:tokens:ip=10.0.0.1:tb-10-3600000");
+
+    // A second batch: again one call; one allocation from a single take is one call too.
+    takeAll(h, batch);
+    take(h, user("carol"), 1);
+    assertThat(commandCalls(redis, "evalsha")).isEqualTo(3);
+    long[] roundTrips = ((io.arbiter.engine.metrics.BucketHistogram) ctx.metrics().registry()
+        .getMetrics().get("arbiter_redisquota_round_trip_seconds{handler=\"rq\"}")).cumulativeCounts();
+    assertThat(roundTrips[roundTrips.length - 1]).as("round trips timed").isEqualTo(3);
+  }
+
+  @Test
+  void inABatchWhatIsAnsweredWithoutRedisIsAnsweredAndTheRestIsOneCall() throws Exception {
+    QuotaHandler h = redisHandler(new TestContext("rq"), List.of(
+        map("name", "per-user", "maxAmount", 2, "validDuration", "1h")));
+    redis.redisCli("CONFIG", "RESETSTAT");
+
+    List<CompletableFuture<QuotaResult>> stages = h.allocateAll(List.of(
+        new QuotaHandler.Allocation(user("a"), QuotaRequest.of(1)),
+        new QuotaHandler.Allocation(new Instance.Quota("nobody", Map.of()), QuotaRequest.of(1)),
+        new QuotaHandler.Allocation(user("a"), new QuotaRequest(1, false, new QuotaRequest.Limit(0, 60))),
+        new QuotaHandler.Allocation(user("b"), QuotaRequest.of(1))))
+        .stream().map(s -> s.toCompletableFuture()).toList();
+
+    assertThat(value(stages.get(0)).remaining()).isEqualTo(1);
+    assertThat(stages.get(1)).isCompletedExceptionally();
+    assertThat(stages.get(1).handle((r, t) -> t.getMessage()).join())
+        .contains("has no entry for quota instance 'nobody'");
+    assertThat(value(stages.get(2)).overLimit()).as("a caller's limit of 0").isTrue();
+    assertThat(value(stages.get(3)).remaining()).isEqualTo(1);
+    assertThat(commandCalls(redis, "evalsha")).isEqualTo(1);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Algorithm.class)
+  void batchesGiveTheSameResultsAsMemquotaOneByOne(Algorithm algorithm) {
+    List<Map<String, Object>> quotas = List.of(map(
+        "name", "per-user", "maxAmount", 7, "validDuration", "60s", "algorithm", algorithm.name(),
+        "overrides", List.of(
+            map("dimensions", Map.of("user", "vip"), "maxAmount", 20, "validDuration", "90s"))));
+    TestContext memCtx = new TestContext("batch-" + algorithm);
+    QuotaHandler mem = (QuotaHandler) new MemQuotaAdapter().create(new Params(map("quotas", quotas)), memCtx);
+    handlers.add(mem);
+    QuotaHandler rq = redisHandler(new TestContext("batch-" + algorithm), quotas,
+        map("url", redis.url(), "timeout", "5s"), () -> memCtx.mutableClock().millis());
+    Random random = new Random(99 + algorithm.ordinal());
+    long[] steps = {0, 0, 1, 999, 15_000, 60_000};
+    String[] users = {"a", "b", "vip"};
+
+    for (int i = 0; i < 150; i++) {
+      memCtx.mutableClock().advance(Duration.ofMillis(steps[random.nextInt(steps.length)]));
+      List<QuotaHandler.Allocation> batch = new ArrayList<>();
+      for (int k = random.nextInt(5); k >= 0; k--) {
+        batch.add(new QuotaHandler.Allocation(user(users[random.nextInt(users.length)]),
+            new QuotaRequest(1 + random.nextInt(4), random.nextInt(3) == 0,
+                random.nextInt(8) == 0 ? new QuotaRequest.Limit(5, 30) : null)));
+      }
+      List<QuotaResult> expected =
+          batch.stream().map(a -> value(mem.allocate(a.quota(), a.request()))).toList();
+
+      assertThat(takeAll(rq, batch)).as("step %d: %s", i, batch).isEqualTo(expected);
+    }
+  }
+
   @Test
   void fixedWindowOnRedisTimeResetsAtTheWindowEdgeAndItsKeyExpires() throws Exception {
     QuotaHandler h = redisHandler(new TestContext("rq"), List.of(

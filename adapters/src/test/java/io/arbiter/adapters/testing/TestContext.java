@@ -1,5 +1,6 @@
 package io.arbiter.adapters.testing;
 
+import io.arbiter.engine.testing.MutableClock;
 import com.codahale.metrics.Counter;
 import com.codahale.metrics.Gauge;
 import io.arbiter.engine.metrics.Metrics;

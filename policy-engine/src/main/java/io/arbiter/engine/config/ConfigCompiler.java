@@ -4,6 +4,7 @@ import io.arbiter.engine.EngineServices;
 import io.arbiter.engine.internal.CelEnvironment;
 import io.arbiter.engine.internal.CompiledInstance;
 import io.arbiter.engine.internal.CompiledRule;
+import io.arbiter.engine.internal.HandlerGuard;
 import io.arbiter.engine.internal.Expression;
 import io.arbiter.engine.internal.HandlerContext;
 import io.arbiter.engine.internal.Sampler;
@@ -117,7 +118,7 @@ public final class ConfigCompiler {
     Map<String, ConfigSnapshot.HandlerEntry> handlers = new LinkedHashMap<>();
     List<Handler> created = new ArrayList<>();
     for (Item item : sections.getOrDefault("handlers", List.of())) {
-      compileHandler(item, previous, handlers, created, errors);
+      compileHandler(item, previous, settings, handlers, created, errors);
     }
     Map<String, CompiledInstance> instances = new LinkedHashMap<>();
     for (Item item : sections.getOrDefault("instances", List.of())) {
@@ -137,6 +138,12 @@ public final class ConfigCompiler {
     }
     if (!errors.list.isEmpty()) {
       created.forEach(Handler::close);
+      for (ConfigSnapshot.HandlerEntry e : handlers.values()) {
+        ConfigSnapshot.HandlerEntry was = previous == null ? null : previous.handlers().get(e.name());
+        if (was == null || was.guard() != e.guard()) {
+          e.guard().close();
+        }
+      }
       throw new ConfigException(errors.list);
     }
     return ConfigSnapshot.of(
@@ -186,6 +193,7 @@ public final class ConfigCompiler {
   private void compileHandler(
       Item item,
       ConfigSnapshot previous,
+      Settings settings,
       Map<String, ConfigSnapshot.HandlerEntry> handlers,
       List<Handler> created,
       Errors errors) {
@@ -198,6 +206,9 @@ public final class ConfigCompiler {
       errors.add(item, "params", "must be a mapping");
       rawParams = null;
     }
+    p.has("resilience");
+    Resilience resilience =
+        Resilience.read(item.fields.get("resilience"), (field, reason) -> errors.add(item, field, reason));
     errors.check(item, "", p);
     if (adapterName.isEmpty()) {
       errors.add(item, "adapter", "required");
@@ -219,13 +230,16 @@ public final class ConfigCompiler {
     Path baseDir = baseDir(item.doc);
     ConfigSnapshot.HandlerEntry old = previous == null ? null : previous.handlers().get(name);
     if (old != null && old.sameConfig(adapterName, params, baseDir.toString())) {
-      handlers.put(name, old);
+      handlers.put(name, old.guard().sameAs(resilience, settings.handlerTimeout()) ? old
+          : new ConfigSnapshot.HandlerEntry(name, adapterName, params, baseDir.toString(), old.handler(),
+              guard(name, resilience, settings)));
       return;
     }
     try {
       Handler h = adapter.create(new Params(params), new HandlerContext(services, name, baseDir));
       created.add(h);
-      handlers.put(name, new ConfigSnapshot.HandlerEntry(name, adapterName, params, baseDir.toString(), h));
+      handlers.put(name, new ConfigSnapshot.HandlerEntry(name, adapterName, params, baseDir.toString(), h,
+          guard(name, resilience, settings)));
     } catch (ParamsException e) {
       for (Params.Problem problem : e.problems()) {
         errors.add(item, "params." + problem.field(), problem.reason());
@@ -233,6 +247,10 @@ public final class ConfigCompiler {
     } catch (RuntimeException e) {
       errors.add(item, "params", "adapter '" + adapterName + "' failed: " + e);
     }
+  }
+
+  private HandlerGuard guard(String name, Resilience resilience, Settings settings) {
+    return new HandlerGuard(name, resilience, settings.handlerTimeout(), services.clock(), services.metrics());
   }
 
   private void compileInstance(
@@ -457,7 +475,7 @@ public final class ConfigCompiler {
     if (!ok) {
       return null;
     }
-    return new CompiledRule.Action(handlerName,
+    return new CompiledRule.Action(handlerName, handler.guard(),
         checks.isEmpty() ? null : (CheckHandler) h, checks,
         reports.isEmpty() ? null : (ReportHandler) h, reports,
         quotas.isEmpty() ? null : (QuotaHandler) h, quotas);

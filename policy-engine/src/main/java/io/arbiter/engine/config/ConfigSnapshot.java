@@ -33,8 +33,12 @@ public record ConfigSnapshot(
     RuleSet reports,
     RuleSet quotas) {
 
-  /** A live handler with what it was built from, so the next snapshot can reuse it. */
-  public record HandlerEntry(String name, String adapter, Map<String, Object> params, String baseDir, Handler handler) {
+  /**
+   * A live handler with what it was built from, so the next snapshot can reuse it, and the guard
+   * checks call it through.
+   */
+  public record HandlerEntry(String name, String adapter, Map<String, Object> params, String baseDir,
+      Handler handler, io.arbiter.engine.internal.HandlerGuard guard) {
     boolean sameConfig(String adapter, Map<String, Object> params, String baseDir) {
       return this.adapter.equals(adapter) && this.params.equals(params) && this.baseDir.equals(baseDir);
     }
@@ -71,12 +75,16 @@ public record ConfigSnapshot(
   }
 
   /**
-   * Closes the handlers this snapshot holds except those in {@code keep} (reused by a newer one).
+   * Closes the handlers and guards this snapshot holds except those in {@code keep} (reused by a
+   * newer one).
    */
-  public void closeHandlers(Set<Handler> keep) {
+  public void closeHandlers(Set<?> keep) {
     for (HandlerEntry e : handlers.values()) {
       if (!keep.contains(e.handler())) {
         e.handler().close();
+      }
+      if (!keep.contains(e.guard())) {
+        e.guard().close();
       }
     }
   }

@@ -21,6 +21,7 @@ import java.time.Duration;
  * @param reportTimeout how long a report handler may take to accept a batch before the batch
  *     counts as failed (default 5s)
  * @param cache the check decision cache ({@code cache:}, see {@link CacheSettings})
+ * @param overload load shedding for checks ({@code overload:}, see {@link OverloadSettings})
  */
 public record Settings(
     boolean failOpen,
@@ -32,28 +33,31 @@ public record Settings(
     int maxBodyBytes,
     int overLimitHttpStatus,
     Duration reportTimeout,
-    CacheSettings cache) {
+    CacheSettings cache,
+    OverloadSettings overload) {
 
   public static final Settings DEFAULT =
       new Settings(false, 403, Duration.ofMillis(100), 1000, 512, 256 * 1024, 1024 * 1024, 431,
-          Duration.ofSeconds(5), CacheSettings.DEFAULT);
+          Duration.ofSeconds(5), CacheSettings.DEFAULT, OverloadSettings.DEFAULT);
 
-  /** Settings with the default cache. */
+  /** Settings with the default cache and overload settings. */
   public Settings(boolean failOpen, int failureHttpStatus, Duration handlerTimeout,
       int celMaxIterations, int maxHeaders, int maxHeaderBytes, int maxBodyBytes,
       int overLimitHttpStatus, Duration reportTimeout) {
     this(failOpen, failureHttpStatus, handlerTimeout, celMaxIterations, maxHeaders, maxHeaderBytes,
-        maxBodyBytes, overLimitHttpStatus, reportTimeout, CacheSettings.DEFAULT);
+        maxBodyBytes, overLimitHttpStatus, reportTimeout, CacheSettings.DEFAULT,
+        OverloadSettings.DEFAULT);
   }
 
   public Settings {
     java.util.Objects.requireNonNull(cache, "cache");
+    java.util.Objects.requireNonNull(overload, "overload");
   }
 
   /** These settings with another cache. */
   public Settings withCache(CacheSettings c) {
     return new Settings(failOpen, failureHttpStatus, handlerTimeout, celMaxIterations, maxHeaders,
-        maxHeaderBytes, maxBodyBytes, overLimitHttpStatus, reportTimeout, c);
+        maxHeaderBytes, maxBodyBytes, overLimitHttpStatus, reportTimeout, c, overload);
   }
 
   /** Reads settings; every problem is recorded in {@code params}. */
@@ -82,8 +86,10 @@ public record Settings(
     }
     p.has("cache");
     CacheSettings cache = CacheSettings.read(p, p.asMap().get("cache"));
+    p.has("overload");
+    OverloadSettings overload = OverloadSettings.read(p, p.asMap().get("overload"));
     return new Settings(
         failOpen, failureStatus, timeout, iterations, maxHeaders, maxHeaderBytes, maxBodyBytes,
-        overLimit, reportTimeout, cache);
+        overLimit, reportTimeout, cache, overload);
   }
 }

@@ -186,7 +186,10 @@ public abstract sealed class CompiledInstance {
     private final Expression timestamp;
     private final Map<String, Expression> variables;
 
-    /** @param timestamp null means the time of the report's {@code request.time}, else now */
+    /**
+     * @param timestamp null means the report's {@code request.time}, else now; an expression that
+     *     gives anything but a timestamp fails the instance (counted as an expression error)
+     */
     public LogEntry(String name, Expression severity, Expression timestamp, Map<String, Expression> variables) {
       super(name, Template.LOGENTRY);
       this.severity = severity;
@@ -204,9 +207,14 @@ public abstract sealed class CompiledInstance {
       java.time.Instant at;
       if (timestamp != null) {
         Object t = timestamp.eval(bag);
-        at = t instanceof java.time.Instant i ? i
-            : t instanceof com.google.protobuf.Timestamp ts ? java.time.Instant.ofEpochSecond(ts.getSeconds(), ts.getNanos())
-            : java.time.Instant.now();
+        if (t instanceof java.time.Instant i) {
+          at = i;
+        } else if (t instanceof com.google.protobuf.Timestamp ts) {
+          at = java.time.Instant.ofEpochSecond(ts.getSeconds(), ts.getNanos());
+        } else {
+          throw new EvaluationException(timestamp, "a logentry timestamp must be a timestamp, got "
+              + (t == null ? "null" : t.getClass().getSimpleName()), null);
+        }
       } else {
         Object t = bag.get("request.time");
         at = t instanceof java.time.Instant i ? i : java.time.Instant.now();

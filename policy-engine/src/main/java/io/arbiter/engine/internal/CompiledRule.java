@@ -44,10 +44,11 @@ public record CompiledRule(
 
   /**
    * One handler and the instances it receives, split by variety. A handler field is set exactly
-   * when its list is not empty.
+   * when its list is not empty. Checks call the handler through its {@code guard}.
    */
   public record Action(
       String handlerName,
+      HandlerGuard guard,
       CheckHandler checkHandler,
       List<CompiledInstance> checks,
       ReportHandler reportHandler,
@@ -57,6 +58,21 @@ public record CompiledRule(
 
   /** A header whose value is an expression. */
   public record HeaderDirective(String name, Expression value, boolean append) {}
+
+  /** The rule's own expressions beside its match: conditions and directives (for warming up). */
+  public List<Expression> warmUpExpressions() {
+    List<Expression> out = new java.util.ArrayList<>();
+    if (allow != null) {
+      out.add(allow);
+    }
+    if (deny != null) {
+      out.add(deny);
+    }
+    requestHeadersToAdd.forEach(d -> out.add(d.value()));
+    responseHeadersToAdd.forEach(d -> out.add(d.value()));
+    out.addAll(queryParametersToSet.values());
+    return out;
+  }
 
   /** True if this rule adds directives of its own beside its actions. */
   public boolean hasDirectives() {

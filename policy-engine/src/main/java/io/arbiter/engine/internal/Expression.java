@@ -15,17 +15,36 @@ public final class Expression {
   private final CelRuntime.Program program;
   private final dev.cel.common.CelAbstractSyntaxTree ast;
   private final Boolean constant;
+  /** Evaluates the expression without CEL when it has a common shape; null otherwise. */
+  private final FastPath fast;
 
   Expression(String text, CelRuntime.Program program, dev.cel.common.CelAbstractSyntaxTree ast) {
+    this(text, program, ast, true);
+  }
+
+  /** @param fastPath false evaluates every call with CEL (for tests that compare the two) */
+  Expression(String text, CelRuntime.Program program, dev.cel.common.CelAbstractSyntaxTree ast,
+      boolean fastPath) {
     this.text = text;
     this.program = program;
     this.ast = ast;
+    this.fast = fastPath ? FastPath.of(ast) : null;
     String t = text.trim();
     this.constant = t.equals("true") ? Boolean.TRUE : t.equals("false") ? Boolean.FALSE : null;
   }
 
   public String text() {
     return text;
+  }
+
+  /** True when common calls skip the CEL interpreter ({@link FastPath}). */
+  boolean hasFastPath() {
+    return fast != null;
+  }
+
+  /** The same expression evaluated by CEL alone. */
+  Expression withoutFastPath() {
+    return new Expression(text, program, ast, false);
   }
 
   /** The checked syntax tree, for analysis (rule indexing). */
@@ -37,6 +56,12 @@ public final class Expression {
    * @throws EvaluationException when CEL fails (missing map key, division by zero, budget spent)
    */
   public Object eval(AttributeBag bag) throws EvaluationException {
+    if (fast != null) {
+      Object v = fast.eval(bag);
+      if (v != FastPath.UNKNOWN) {
+        return v;
+      }
+    }
     try {
       return program.eval(name -> resolve(bag, name));
     } catch (CelEvaluationException e) {

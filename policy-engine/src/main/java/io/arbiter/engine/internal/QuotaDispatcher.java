@@ -2,24 +2,40 @@ package io.arbiter.engine.internal;
 
 import com.codahale.metrics.Counter;
 import io.arbiter.engine.AttributeBag;
+import io.arbiter.engine.PolicyEngine;
+import io.arbiter.engine.QuotaCall;
 import io.arbiter.engine.QuotaDecision;
 import io.arbiter.engine.config.ConfigSnapshot;
 import io.arbiter.engine.metrics.Metrics;
+import io.arbiter.engine.spi.Instance;
 import io.arbiter.engine.spi.LogLimiter;
+import io.arbiter.engine.spi.QuotaHandler;
 import io.arbiter.engine.spi.QuotaRequest;
 import io.arbiter.engine.spi.QuotaResult;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Decides quota calls: evaluates the quota rules and allocates from every quota instance of every
- * matching rule. A failing expression or handler (or one past the handler timeout) resolves by the
- * failure policy: fail-open skips the allocation, fail-closed reports it over the limit. Thread-safe.
+ * matching rule. A batch of calls (the descriptors of one rate-limit request) is decided together:
+ * each call is matched and its instances built on its own, then every allocation of the batch that
+ * goes to one handler is handed to that handler in one {@link QuotaHandler#allocateAll} (in call
+ * order, then rule order), so a handler backed by a remote store answers the whole request in one
+ * round trip. Each call still gets its own decision, errors and counts.
+ *
+ * <p>A failing expression or handler (or one past the handler timeout) resolves by the failure
+ * policy: fail-open skips the allocation, fail-closed reports it over the limit. A handler whose
+ * {@code allocateAll} throws, or returns the wrong number of stages, fails every allocation of its
+ * batch. Thread-safe.
  */
 public final class QuotaDispatcher {
   private static final System.Logger LOG = System.getLogger("arbiter.engine.quota");
@@ -42,85 +58,248 @@ public final class QuotaDispatcher {
         "Quota allocations that failed (expression, handler or timeout) and were resolved by the failure policy.");
   }
 
-  private record Pending(CompiledRule rule, String handler, String instance, CompletableFuture<QuotaResult> result) {}
+  /** One call of the batch while it is decided. */
+  private static final class Call {
+    final String id;
+    final List<Slot> slots = new ArrayList<>(2);
+    final List<String> matched = new ArrayList<>(2);
+    final List<String> failures = Collections.synchronizedList(new ArrayList<>(0));
 
+    Call(String id) {
+      this.id = id;
+    }
+  }
+
+  /** One allocation of a call; {@code result} null means fail-open skipped it. */
+  private static final class Slot {
+    final CompiledRule rule;
+    final String handler;
+    final String instance;
+    CompletableFuture<QuotaResult> result;
+
+    Slot(CompiledRule rule, String handler, String instance, CompletableFuture<QuotaResult> result) {
+      this.rule = rule;
+      this.handler = handler;
+      this.instance = instance;
+      this.result = result;
+    }
+  }
+
+  /** The allocations of the batch that go to one handler. */
+  private static final class Group {
+    final QuotaHandler handler;
+    final List<Slot> slots = new ArrayList<>(2);
+    final List<Call> calls = new ArrayList<>(2);
+    final List<QuotaHandler.Allocation> allocations = new ArrayList<>(2);
+
+    Group(QuotaHandler handler) {
+      this.handler = handler;
+    }
+  }
+
+  /** Decides one call. Never completes exceptionally. */
   public CompletionStage<QuotaDecision> dispatch(
       ConfigSnapshot snap, String id, AttributeBag bag, QuotaRequest request) {
-    List<Pending> pending = new ArrayList<>(2);
-    List<String> matched = new ArrayList<>(2);
-    List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    return dispatch(snap, List.of(id), List.of(new QuotaCall(bag, request)))
+        .thenApply(decisions -> decisions.get(0));
+  }
+
+  /**
+   * Decides {@code calls} together, the decision of {@code calls.get(i)} under {@code ids.get(i)};
+   * one decision per call, in order. Never completes exceptionally.
+   */
+  public CompletionStage<List<QuotaDecision>> dispatch(
+      ConfigSnapshot snap, List<String> ids, List<QuotaCall> calls) {
+    if (ids.size() != calls.size()) {
+      throw new IllegalArgumentException(ids.size() + " ids for " + calls.size() + " calls");
+    }
     boolean failOpen = snap.settings().failOpen();
-    long timeoutNanos = snap.settings().handlerTimeout().toNanos();
-    snap.quotas().forCandidates(bag, rule -> {
-      try {
-        if (!rule.match().evalBool(bag)) {
+    List<Call> state = new ArrayList<>(calls.size());
+    List<Group> groups = new ArrayList<>(2);
+    for (int i = 0; i < calls.size(); i++) {
+      Call call = new Call(ids.get(i));
+      state.add(call);
+      AttributeBag bag = calls.get(i).attributes();
+      QuotaRequest request = calls.get(i).request();
+      snap.quotas().forCandidates(bag, rule -> {
+        try {
+          if (!rule.match().evalBool(bag)) {
+            return;
+          }
+        } catch (EvaluationException e) {
+          fail(call, "rule '" + rule.name() + "': match: " + e.getMessage());
+          if (!failOpen) {
+            call.slots.add(new Slot(rule, "", "", CompletableFuture.completedFuture(CLOSED)));
+          }
           return;
         }
-      } catch (EvaluationException e) {
-        fail(failures, id, "rule '" + rule.name() + "': match: " + e.getMessage());
-        if (!failOpen) {
-          pending.add(new Pending(rule, "", "", CompletableFuture.completedFuture(CLOSED)));
-        }
-        return;
-      }
-      rule.matches().inc();
-      matched.add(rule.name());
-      for (CompiledRule.Action action : rule.actions()) {
-        for (CompiledInstance.Quota quota : action.quotas()) {
-          String where = "rule '" + rule.name() + "': handler '" + action.handlerName() + "'";
-          CompletableFuture<QuotaResult> r;
-          try {
-            r = action.quotaHandler().allocate(quota.build(bag), request).toCompletableFuture();
-          } catch (EvaluationException e) {
-            fail(failures, id, where + ": instance '" + quota.name() + "': " + e.getMessage());
-            r = CompletableFuture.completedFuture(failOpen ? null : CLOSED);
-            pending.add(new Pending(rule, action.handlerName(), quota.name(), r));
-            continue;
-          } catch (RuntimeException e) {
-            r = CompletableFuture.failedFuture(e);
-          }
-          if (!r.isDone()) {
-            r = r.copy().orTimeout(timeoutNanos, TimeUnit.NANOSECONDS);
-          }
-          pending.add(new Pending(rule, action.handlerName(), quota.name(), r.handle((v, t) -> {
-            if (t == null && v != null) {
-              return v;
+        rule.matches().inc();
+        call.matched.add(rule.name());
+        for (CompiledRule.Action action : rule.actions()) {
+          for (CompiledInstance.Quota quota : action.quotas()) {
+            Instance.Quota instance;
+            try {
+              instance = quota.build(bag);
+            } catch (EvaluationException e) {
+              fail(call, "rule '" + rule.name() + "': handler '" + action.handlerName()
+                  + "': instance '" + quota.name() + "': " + e.getMessage());
+              call.slots.add(new Slot(rule, action.handlerName(), quota.name(),
+                  CompletableFuture.completedFuture(failOpen ? null : CLOSED)));
+              continue;
             }
-            Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
-            fail(failures, id, where + ": " + (cause == null ? "completed without a result"
-                : cause instanceof java.util.concurrent.TimeoutException
-                    ? "no answer within " + snap.settings().handlerTimeout().toMillis() + "ms" : cause.toString()));
-            return failOpen ? null : CLOSED;
-          })));
+            Slot slot = new Slot(rule, action.handlerName(), quota.name(), null);
+            call.slots.add(slot);
+            Group group = group(groups, action.quotaHandler());
+            group.slots.add(slot);
+            group.calls.add(call);
+            group.allocations.add(new QuotaHandler.Allocation(instance, request));
+          }
         }
+      });
+    }
+    for (Group group : groups) {
+      allocate(snap, group, failOpen);
+    }
+    List<CompletableFuture<QuotaResult>> all = new ArrayList<>();
+    for (Call call : state) {
+      for (Slot s : call.slots) {
+        all.add(s.result);
       }
-    });
-    CompletableFuture<?>[] all = pending.stream().map(Pending::result).toArray(CompletableFuture[]::new);
-    return CompletableFuture.allOf(all).thenApply(v -> {
-      List<QuotaDecision.Outcome> outcomes = new ArrayList<>(pending.size());
-      for (Pending p : pending) {
-        QuotaResult r = p.result.join();
-        if (r == null) {
-          continue;
-        }
-        outcomes.add(new QuotaDecision.Outcome(p.rule.name(), p.handler, p.instance, r, p.rule.shadow()));
-        if (p.rule.shadow() && r.overLimit()) {
-          p.rule.shadowDenials().inc();
-        }
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> {
+      List<QuotaDecision> out = new ArrayList<>(state.size());
+      for (Call call : state) {
+        out.add(decide(snap, call));
       }
-      QuotaDecision d = new QuotaDecision(id, outcomes, matched, snap.version(), failures);
-      (d.overLimit() ? overLimit : withinLimit).inc();
-      return d;
+      return out;
     });
   }
 
-  private void fail(List<String> failures, String id, String message) {
-    failures.add(message);
+  private static Group group(List<Group> groups, QuotaHandler handler) {
+    for (Group g : groups) {
+      if (g.handler == handler) {
+        return g;
+      }
+    }
+    Group g = new Group(handler);
+    groups.add(g);
+    return g;
+  }
+
+  /** One {@code allocateAll} for the group; every slot gets its result or its failure outcome. */
+  private void allocate(ConfigSnapshot snap, Group group, boolean failOpen) {
+    int n = group.slots.size();
+    List<? extends CompletionStage<QuotaResult>> results;
+    RuntimeException batchFailure = null;
+    try {
+      results = group.handler.allocateAll(Collections.unmodifiableList(group.allocations));
+      if (results == null || results.size() != n) {
+        batchFailure = new IllegalStateException("allocateAll answered "
+            + (results == null ? "null" : results.size() + " results") + " for " + n + " allocations");
+      }
+    } catch (RuntimeException e) {
+      results = null;
+      batchFailure = e;
+    }
+    List<CompletableFuture<QuotaResult>> raw = new ArrayList<>(n);
+    int pending = 0;
+    for (int j = 0; j < n; j++) {
+      CompletableFuture<QuotaResult> r;
+      if (batchFailure != null) {
+        r = CompletableFuture.failedFuture(batchFailure);
+      } else {
+        CompletionStage<QuotaResult> stage = results.get(j);
+        r = stage == null
+            ? CompletableFuture.failedFuture(new IllegalStateException("allocateAll answered a null stage"))
+            : stage.toCompletableFuture();
+      }
+      raw.add(r);
+      if (!r.isDone()) {
+        pending++;
+      }
+    }
+    // One deadline for the whole batch (not a timer per allocation): a stage still open when it
+    // fires resolves as a timeout; it is cancelled when the last one completes.
+    CompletableFuture<Void> deadline = null;
+    AtomicInteger open = null;
+    if (pending > 0) {
+      deadline = new CompletableFuture<Void>()
+          .orTimeout(snap.settings().handlerTimeout().toNanos(), TimeUnit.NANOSECONDS);
+      open = new AtomicInteger(pending);
+    }
+    for (int j = 0; j < n; j++) {
+      Slot slot = group.slots.get(j);
+      Call call = group.calls.get(j);
+      CompletableFuture<QuotaResult> r = raw.get(j);
+      if (!r.isDone()) {
+        CompletableFuture<QuotaResult> bounded = new CompletableFuture<>();
+        CompletableFuture<Void> d = deadline;
+        AtomicInteger o = open;
+        r.whenComplete((v, t) -> {
+          if (t != null) {
+            bounded.completeExceptionally(t);
+          } else {
+            bounded.complete(v);
+          }
+          if (o.decrementAndGet() == 0) {
+            d.complete(null);
+          }
+        });
+        d.whenComplete((v, t) -> {
+          if (t != null) {
+            bounded.completeExceptionally(t);
+          }
+        });
+        r = bounded;
+      }
+      slot.result = r.handle((v, t) -> {
+        if (t == null && v != null) {
+          return v;
+        }
+        Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+        fail(call, "rule '" + slot.rule.name() + "': handler '" + slot.handler + "': "
+            + (cause == null ? "completed without a result"
+                : cause instanceof TimeoutException
+                    ? "no answer within " + snap.settings().handlerTimeout().toMillis() + "ms"
+                    : cause.toString()));
+        return failOpen ? null : CLOSED;
+      });
+    }
+  }
+
+  private QuotaDecision decide(ConfigSnapshot snap, Call call) {
+    List<QuotaDecision.Outcome> outcomes = new ArrayList<>(call.slots.size());
+    for (Slot s : call.slots) {
+      QuotaResult r = s.result.join();
+      if (r == null) {
+        continue;
+      }
+      outcomes.add(new QuotaDecision.Outcome(s.rule.name(), s.handler, s.instance, r, s.rule.shadow()));
+      if (s.rule.shadow() && r.overLimit()) {
+        s.rule.shadowDenials().inc();
+      }
+    }
+    QuotaDecision d = new QuotaDecision(call.id, outcomes, call.matched, snap.version(), call.failures);
+    (d.overLimit() ? overLimit : withinLimit).inc();
+    return d;
+  }
+
+  private void fail(Call call, String message) {
+    call.failures.add(message);
     errors.inc();
     long suppressed = log.tryAcquire(clock.millis());
     if (suppressed >= 0) {
-      LOG.log(System.Logger.Level.WARNING, "quota decision {0}: {1}{2}", id, message,
+      LOG.log(System.Logger.Level.WARNING, "quota decision {0}: {1}{2}", call.id, message,
           suppressed > 0 ? " (" + suppressed + " similar messages suppressed)" : "");
     }
+  }
+
+  /** A new decision id per call. */
+  public static List<String> newIds(int n) {
+    List<String> ids = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      ids.add(PolicyEngine.newDecisionId());
+    }
+    return ids;
   }
 }

@@ -51,6 +51,8 @@ public final class HttpCheckServer implements AutoCloseable {
 
   private final HttpServer server;
   private final ExecutorService executor;
+  /** How long the exchange this thread runs waited for it, in nanoseconds. */
+  private static final ThreadLocal<Long> QUEUED = ThreadLocal.withInitial(() -> 0L);
   private final HttpCheckService service;
   private final String prefix;
   private final int maxBodyBytes;
@@ -82,7 +84,14 @@ public final class HttpCheckServer implements AutoCloseable {
           t.setDaemon(true);
           return t;
         });
-    server.setExecutor(executor);
+    // Each exchange notes how long it waited for a thread, for load shedding (settings.overload).
+    server.setExecutor(task -> {
+      long queuedAt = System.nanoTime();
+      executor.execute(() -> {
+        QUEUED.set(System.nanoTime() - queuedAt);
+        task.run();
+      });
+    });
     server.createContext("/", this::handle);
   }
 
@@ -149,7 +158,8 @@ public final class HttpCheckServer implements AutoCloseable {
           service.check(
               new HttpCheckRequest(
                   ex.getRequestMethod(), target, headers(ex.getRequestHeaders()), body,
-                  ex.getRemoteAddress()));
+                  ex.getRemoteAddress()),
+              QUEUED.get());
     } catch (IOException | RuntimeException e) {
       LOG.log(System.Logger.Level.DEBUG, "HTTP check failed before evaluation", e);
       finish(ex, e instanceof IOException ? 400 : 500, "cannot read the check request\n");

@@ -106,6 +106,34 @@ class HttpCheckServerTest {
   }
 
   @Test
+  void aCheckThatWaitedForAThreadPastMaxQueueTimeIsShed() throws Exception {
+    engine = TestEngines.engine(RULES.replace("settings: {handlerTimeout: 30s}",
+        "settings: {handlerTimeout: 30s, overload: {maxQueueTime: 50ms}}"), gate);
+    server = new HttpCheckServer(new InetSocketAddress("127.0.0.1", 0), "", new HttpCheckService(engine),
+        1, 1 << 20);
+    server.start();
+    // The one thread reads a body that does not come yet: the next exchange waits for the thread.
+    try (java.net.Socket stalled = new java.net.Socket("127.0.0.1", server.port())) {
+      var out = stalled.getOutputStream();
+      out.write(("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n")
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      Thread.sleep(100); // the stalled exchange now holds the thread
+      var waiting = client.sendAsync(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/echo")).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      Thread.sleep(120); // longer than maxQueueTime
+      out.write("body".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      HttpResponse<String> shed = waiting.get(30, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(shed.statusCode()).as("fail-closed").isEqualTo(403);
+      assertThat(engine.services().metrics().counter("arbiter_checks_shed_total", "", "reason", "queue").getCount())
+          .isEqualTo(1);
+    }
+    assertThat(get("/echo").statusCode()).as("an idle server decides again").isEqualTo(200);
+  }
+
+  @Test
   void answersChecksUnderThePrefixWithTheDecision() throws Exception {
     start("/check", 1 << 20);
 

@@ -57,8 +57,8 @@ public class CelBenchmark {
 
   @Setup
   public void setup() {
-    empty = Engines.serving("rules: []\n");
-    oneRule = Engines.serving(RULE);
+    empty = Engines.serving("rules: []\n" + RuleSets.NO_CACHE);
+    oneRule = Engines.serving(RULE + RuleSets.NO_CACHE);
     adminNoUser = Engines.attributes(oneRule, Requests.request("app.example.com", "/admin/users?page=2", false));
     adminWithUser = Engines.attributes(oneRule, Requests.request("app.example.com", "/admin/users?page=2", true));
     otherPath = Engines.attributes(oneRule, Requests.standard());

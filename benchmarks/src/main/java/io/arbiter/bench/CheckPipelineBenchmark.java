@@ -75,7 +75,7 @@ public class CheckPipelineBenchmark {
 
   @Setup
   public void setup() throws Exception {
-    engine = Engines.serving(RuleSets.yaml(RULES));
+    engine = Engines.serving(RuleSets.yaml(RULES) + RuleSets.NO_CACHE);
     service = new AuthorizationService(engine);
     request = Requests.standard();
     wire = request.toByteArray();

@@ -43,7 +43,7 @@ public class EngineBenchmark {
 
   @Setup
   public void setup() {
-    engine = Engines.serving(RuleSets.yaml(rules));
+    engine = Engines.serving(RuleSets.yaml(rules) + RuleSets.NO_CACHE);
     bag = Engines.attributes(engine, Requests.standard());
     Engines.expect(check(), true, RuleSets.expectedMatches(rules));
   }

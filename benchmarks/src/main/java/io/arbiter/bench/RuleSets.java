@@ -32,6 +32,13 @@ public final class RuleSets {
   private RuleSets() {}
 
   /** The config with {@code rules} rules (0 or more) and one {@code denier} handler. */
+  /**
+   * Settings that turn the decision cache off: the evaluation benchmarks repeat one request, which
+   * the cache (on by default) would answer after the first call, so they would measure the cache.
+   * The cache has its own benchmarks ({@code DecisionCacheBenchmark}, {@code load/cache.sh}).
+   */
+  public static final String NO_CACHE = "settings:\n  cache: {enabled: false}\n";
+
   public static String yaml(int rules) {
     if (rules < 0) {
       throw new IllegalArgumentException("rules must be >= 0, got " + rules);

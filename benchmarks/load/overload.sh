@@ -12,6 +12,9 @@
 #
 # Environment (defaults in brackets):
 #   RULES [1000]      the generated rule set (RuleSets), with the decision cache off
+#   HEAVY [0]         instead, N rules that each scan every request header with a CEL
+#                     comprehension (no fast path): a slow evaluation, so that FACTOR x capacity is
+#                     within what one h2load core can offer and the backlog reaches Arbiter's queue
 #   FACTOR [3]        offered load, in multiples of the measured capacity
 #   DURATION [20]     seconds of each overloaded run;  WARMUP [20] seconds of closed-loop warm-up
 #   OFFER_CLIENTS [20] h2load connections offering the load, OFFER_STREAMS [500] streams each
@@ -24,6 +27,7 @@ root="$(cd "$here/../.." && pwd)"
 cd "$root"
 
 RULES="${RULES:-1000}"
+HEAVY="${HEAVY:-0}"
 FACTOR="${FACTOR:-3}"
 DURATION="${DURATION:-20}"
 WARMUP="${WARMUP:-20}"
@@ -66,7 +70,19 @@ free_port() {
 }
 
 java -cp "$BENCH_JAR" io.arbiter.bench.GrpcBodyFile "$OUT/check.bin" >&2
-java -cp "$BENCH_JAR" io.arbiter.bench.RuleSets "$RULES" "$OUT/rules.yaml" >&2
+if (( HEAVY > 0 )); then
+  {
+    echo "rules:"
+    for i in $(seq 1 "$HEAVY"); do
+      echo "  - name: scan-$i"
+      echo "    match: \"request.headers.exists(k, k.startsWith('x-scan-$i') && request.headers[k].size() > $i)\""
+      echo "    deny: \"true\""
+    done
+  } > "$OUT/rules.yaml"
+  RULES="heavy-$HEAVY"
+else
+  java -cp "$BENCH_JAR" io.arbiter.bench.RuleSets "$RULES" "$OUT/rules.yaml" >&2
+fi
 printf 'settings:\n  cache: {enabled: false}\n' > "$OUT/shed.yaml"
 printf 'settings:\n  cache: {enabled: false}\n  overload: {maxQueueTime: 0s}\n' > "$OUT/noshed.yaml"
 

@@ -34,7 +34,10 @@ def h2load(path):
     text = path.read_text() if path.exists() else ""
     m = re.search(r"finished in [^,]+, ([\d.]+) req/s", text)
     r = re.search(r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout", text)
+    t = re.search(r"time for request:\s+(\S+)\s+(\S+)\s+(\S+)", text)
     return {"rps": float(m.group(1)) if m else None,
+            "latency": "%s / %s / %s" % (t.group(1), t.group(3), t.group(2)) if t else "?",
+            "started": int(r.group(2)) if r else None,
             "done": int(r.group(3)) if r else None, "failed": int(r.group(5)) if r else None,
             "errored": int(r.group(6)) if r else None}
 
@@ -75,6 +78,8 @@ def main():
                 delta("arbiter_checks_total{result=\"allow\"}") + delta("arbiter_checks_total{result=\"deny\"}")
                 - delta("arbiter_checks_shed_total{reason=\"queue\"}") - delta("arbiter_checks_shed_total{reason=\"concurrency\"}"),
                 delta("arbiter_checks_shed_total{reason=\"queue\"}") + delta("arbiter_checks_shed_total{reason=\"concurrency\"}")),
+            "load clients: answered / started (h2load)": "%s / %s" % (offer["done"], offer["started"]),
+            "**load clients: latency min / mean / max (h2load)**": "**%s**" % offer["latency"],
             "probe idle p50 / p99 (ms)": "%s / %s" % (idle.get("admitted_p50_ms"), idle.get("admitted_p99_ms")),
             "probe sent / admitted / shed / failed": "%s / %s / %s / %s" % (
                 probe.get("probe_sent"), probe.get("probe_admitted"), probe.get("probe_shed"), probe.get("probe_failed")),

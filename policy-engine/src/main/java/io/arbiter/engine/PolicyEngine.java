@@ -370,7 +370,7 @@ public final class PolicyEngine {
       } catch (EvaluationException | RuntimeException e) {
         // a sample is not a real call: any outcome is fine
       }
-      for (Expression e : rule.warmUpExpressions()) {
+      for (Expression e : rule.ownExpressions()) {
         try {
           e.eval(sample);
         } catch (EvaluationException | RuntimeException ignored) {

@@ -59,8 +59,8 @@ public record CompiledRule(
   /** A header whose value is an expression. */
   public record HeaderDirective(String name, Expression value, boolean append) {}
 
-  /** The rule's own expressions beside its match: conditions and directives (for warming up). */
-  public List<Expression> warmUpExpressions() {
+  /** The rule's own expressions beside its match and its instances: conditions and directives. */
+  public List<Expression> ownExpressions() {
     List<Expression> out = new java.util.ArrayList<>();
     if (allow != null) {
       out.add(allow);

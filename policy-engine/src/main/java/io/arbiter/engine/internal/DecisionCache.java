@@ -223,8 +223,7 @@ public final class DecisionCache {
           }
         })
         .executor(Runnable::run)
-        .ticker(clock.equals(java.time.Clock.systemUTC()) ? com.github.benmanes.caffeine.cache.Ticker.systemTicker()
-            : () -> clock.millis() * 1_000_000L)
+        .ticker(Tickers.of(clock))
         .removalListener((Key k, Entry e, RemovalCause cause) -> {
           if (cause == RemovalCause.SIZE) {
             counters.evictedSize.inc();
@@ -243,13 +242,14 @@ public final class DecisionCache {
   /** A reusable decision for {@code bag}, its use taken; or null (counted as a miss). */
   public Entry lookup(AttributeBag bag) {
     for (Shape s : shapes) {
-      Entry e = cache.getIfPresent(s.key(bag));
+      Key key = s.key(bag);
+      Entry e = cache.getIfPresent(key);
       if (e != null) {
         if (e.tryUse()) {
           counters.hits.inc();
           return e;
         }
-        cache.asMap().remove(s.key(bag), e);
+        cache.asMap().remove(key, e);
       }
     }
     counters.misses.inc();

@@ -3,13 +3,11 @@ package io.arbiter.engine.internal;
 import dev.cel.common.CelAbstractSyntaxTree;
 import dev.cel.common.ast.CelConstant;
 import dev.cel.common.ast.CelExpr;
-import dev.cel.common.ast.CelReference;
 import io.arbiter.engine.AttributeBag;
 import io.arbiter.engine.AttributeType;
 import io.arbiter.engine.Vocabulary;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Evaluates the common shapes of expressions without cel-java's interpreter: literals, attributes,
@@ -40,7 +38,7 @@ abstract class FastPath {
   private record Builder(CelAbstractSyntaxTree ast) {
 
     FastPath build(CelExpr e) {
-      String attribute = attribute(e);
+      String attribute = AstNames.attribute(ast, e);
       if (attribute != null) {
         return attribute(attribute);
       }
@@ -94,8 +92,8 @@ abstract class FastPath {
         }
         if (f.equals("orValue") && target.getKind() == CelExpr.ExprKind.Kind.CALL
             && target.call().function().equals("_[?_]") && target.call().args().size() == 2) {
-          String map = mapAttribute(target.call().args().get(0));
-          String key = stringConstant(target.call().args().get(1));
+          String map = AstNames.mapAttribute(ast, target.call().args().get(0));
+          String key = AstNames.stringConstant(target.call().args().get(1));
           FastPath fallback = build(args.get(0));
           if (map == null || key == null || fallback == null) {
             return null;
@@ -123,8 +121,8 @@ abstract class FastPath {
       }
       switch (f) {
         case "_[_]" -> {
-          String map = args.size() == 2 ? mapAttribute(args.get(0)) : null;
-          String key = args.size() == 2 ? stringConstant(args.get(1)) : null;
+          String map = args.size() == 2 ? AstNames.mapAttribute(ast, args.get(0)) : null;
+          String key = args.size() == 2 ? AstNames.stringConstant(args.get(1)) : null;
           if (map == null || key == null) {
             return null;
           }
@@ -141,8 +139,8 @@ abstract class FastPath {
           if (args.size() == 2 && args.get(1).getKind() == CelExpr.ExprKind.Kind.LIST) {
             return inList(args.get(0), args.get(1).list().elements());
           }
-          String key = args.size() == 2 ? stringConstant(args.get(0)) : null;
-          String map = args.size() == 2 ? mapAttribute(args.get(1)) : null;
+          String key = args.size() == 2 ? AstNames.stringConstant(args.get(0)) : null;
+          String map = args.size() == 2 ? AstNames.mapAttribute(ast, args.get(1)) : null;
           if (map == null || key == null) {
             return null;
           }
@@ -235,7 +233,7 @@ abstract class FastPath {
       FastPath v = build(value);
       java.util.Set<String> set = new java.util.HashSet<>();
       for (CelExpr e : elements) {
-        String s = stringConstant(e);
+        String s = AstNames.stringConstant(e);
         if (s == null) {
           return null;
         }
@@ -303,37 +301,5 @@ abstract class FastPath {
       };
     }
 
-    private String mapAttribute(CelExpr e) {
-      String name = attribute(e);
-      if (name == null) {
-        return null;
-      }
-      AttributeType t = Vocabulary.typeOf(name).orElse(null);
-      return t == AttributeType.STRING_MAP || t == AttributeType.DYN_MAP ? name : null;
-    }
-
-    private static String stringConstant(CelExpr e) {
-      if (e.getKind() == CelExpr.ExprKind.Kind.CONSTANT
-          && e.constant().getKind() == CelConstant.Kind.STRING_VALUE) {
-        return e.constant().stringValue();
-      }
-      return null;
-    }
-
-    private String attribute(CelExpr e) {
-      CelExpr.ExprKind.Kind kind = e.getKind();
-      if (kind != CelExpr.ExprKind.Kind.IDENT && kind != CelExpr.ExprKind.Kind.SELECT) {
-        return null;
-      }
-      if (kind == CelExpr.ExprKind.Kind.SELECT && e.select().testOnly()) {
-        return null;
-      }
-      Optional<CelReference> ref = ast.getReference(e.id());
-      if (ref.isEmpty() || ref.get().value().isPresent()) {
-        return null;
-      }
-      String name = ref.get().name();
-      return Vocabulary.typeOf(name).isPresent() ? name : null;
-    }
   }
 }

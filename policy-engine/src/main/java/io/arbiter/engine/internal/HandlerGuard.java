@@ -60,8 +60,7 @@ public final class HandlerGuard implements AutoCloseable {
         .maximumSize(settings.staleEntries())
         .expireAfterWrite(settings.staleFor())
         .executor(Runnable::run)
-        .ticker(clock.equals(Clock.systemUTC()) ? com.github.benmanes.caffeine.cache.Ticker.systemTicker()
-            : () -> clock.millis() * 1_000_000L)
+        .ticker(Tickers.of(clock))
         .build();
     opened = metrics.counter("arbiter_handler_breaker_opened_total",
         "Times a handler's circuit breaker opened.", "handler", handler);

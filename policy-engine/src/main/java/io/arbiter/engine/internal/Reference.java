@@ -3,12 +3,9 @@ package io.arbiter.engine.internal;
 import dev.cel.common.CelAbstractSyntaxTree;
 import dev.cel.common.ast.CelConstant;
 import dev.cel.common.ast.CelExpr;
-import dev.cel.common.ast.CelReference;
 import io.arbiter.engine.AttributeBag;
-import io.arbiter.engine.AttributeType;
 import io.arbiter.engine.Vocabulary;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -75,7 +72,7 @@ public record Reference(String attribute, String key) implements Comparable<Refe
   private record Walker(CelAbstractSyntaxTree ast, Set<Reference> out) {
 
     void visit(CelExpr e) {
-      String attribute = attribute(e);
+      String attribute = AstNames.attribute(ast, e);
       if (attribute != null) {
         out.add(new Reference(attribute, null));
         return;
@@ -97,7 +94,7 @@ public record Reference(String attribute, String key) implements Comparable<Refe
         }
         case SELECT -> {
           CelExpr.CelSelect s = e.select();
-          String map = mapAttribute(s.operand());
+          String map = AstNames.mapAttribute(ast, s.operand());
           String qualified = s.testOnly() ? qualifiedName(s.operand()) : null;
           if (map != null) {
             out.add(new Reference(map, s.field()));
@@ -127,22 +124,13 @@ public record Reference(String attribute, String key) implements Comparable<Refe
 
     /** Records {@code map[key]} when {@code map} is a map attribute and {@code key} a string literal. */
     private boolean mapKey(CelExpr map, CelExpr key) {
-      String name = mapAttribute(map);
+      String name = AstNames.mapAttribute(ast, map);
       if (name == null || key.getKind() != CelExpr.ExprKind.Kind.CONSTANT
           || key.constant().getKind() != CelConstant.Kind.STRING_VALUE) {
         return false;
       }
       out.add(new Reference(name, key.constant().stringValue()));
       return true;
-    }
-
-    private String mapAttribute(CelExpr e) {
-      String name = attribute(e);
-      if (name == null) {
-        return null;
-      }
-      AttributeType t = Vocabulary.typeOf(name).orElse(null);
-      return t == AttributeType.STRING_MAP || t == AttributeType.DYN_MAP ? name : null;
     }
 
     /** {@code a.b.c} for a chain of identifier and field selections, else null. */
@@ -157,21 +145,5 @@ public record Reference(String attribute, String key) implements Comparable<Refe
       };
     }
 
-    /** The vocabulary attribute {@code e} names (an identifier or a qualified name), or null. */
-    private String attribute(CelExpr e) {
-      CelExpr.ExprKind.Kind kind = e.getKind();
-      if (kind != CelExpr.ExprKind.Kind.IDENT && kind != CelExpr.ExprKind.Kind.SELECT) {
-        return null;
-      }
-      if (kind == CelExpr.ExprKind.Kind.SELECT && e.select().testOnly()) {
-        return null;
-      }
-      Optional<CelReference> ref = ast.getReference(e.id());
-      if (ref.isEmpty() || ref.get().value().isPresent()) {
-        return null;
-      }
-      String name = ref.get().name();
-      return Vocabulary.typeOf(name).isPresent() ? name : null;
-    }
   }
 }

@@ -1,18 +1,14 @@
 package io.arbiter.engine.internal;
 
 import dev.cel.common.CelAbstractSyntaxTree;
-import dev.cel.common.ast.CelConstant;
 import dev.cel.common.ast.CelExpr;
-import dev.cel.common.ast.CelReference;
 import io.arbiter.engine.AttributeBag;
 import io.arbiter.engine.AttributeType;
-import io.arbiter.engine.Vocabulary;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -107,22 +103,22 @@ public final class RuleIndex {
       List<CelExpr> args = call.args();
       switch (call.function()) {
         case "_==_" -> {
-          String attr = stringAttribute(ast, args.get(0));
-          String value = stringConstant(args.get(1));
+          String attr = AstNames.attribute(ast, AttributeType.STRING, args.get(0));
+          String value = AstNames.stringConstant(args.get(1));
           if (attr == null || value == null) {
-            attr = stringAttribute(ast, args.get(1));
-            value = stringConstant(args.get(0));
+            attr = AstNames.attribute(ast, AttributeType.STRING, args.get(1));
+            value = AstNames.stringConstant(args.get(0));
           }
           if (attr != null && value != null) {
             return new Key(attr, List.of(value), false);
           }
         }
         case "@in" -> {
-          String attr = stringAttribute(ast, args.get(0));
+          String attr = AstNames.attribute(ast, AttributeType.STRING, args.get(0));
           if (attr != null && args.get(1).getKind() == CelExpr.ExprKind.Kind.LIST) {
             List<String> values = new ArrayList<>();
             for (CelExpr e : args.get(1).list().elements()) {
-              String v = stringConstant(e);
+              String v = AstNames.stringConstant(e);
               if (v == null) {
                 values = null;
                 break;
@@ -136,8 +132,8 @@ public final class RuleIndex {
         }
         case "startsWith" -> {
           if (prefixKey == null && call.target().isPresent() && args.size() == 1) {
-            String attr = stringAttribute(ast, call.target().get());
-            String prefix = stringConstant(args.get(0));
+            String attr = AstNames.attribute(ast, AttributeType.STRING, call.target().get());
+            String prefix = AstNames.stringConstant(args.get(0));
             if (attr != null && prefix != null) {
               prefixKey = new Key(attr, List.of(prefix), true);
             }
@@ -157,31 +153,6 @@ public final class RuleIndex {
     } else {
       out.add(e);
     }
-  }
-
-  /** The name of the string attribute {@code e} reads, or null. */
-  private static String stringAttribute(CelAbstractSyntaxTree ast, CelExpr e) {
-    CelExpr.ExprKind.Kind kind = e.getKind();
-    if (kind != CelExpr.ExprKind.Kind.IDENT && kind != CelExpr.ExprKind.Kind.SELECT) {
-      return null;
-    }
-    if (kind == CelExpr.ExprKind.Kind.SELECT && e.select().testOnly()) {
-      return null;
-    }
-    Optional<CelReference> ref = ast.getReference(e.id());
-    if (ref.isEmpty() || ref.get().value().isPresent()) {
-      return null;
-    }
-    String name = ref.get().name();
-    return Vocabulary.typeOf(name).filter(t -> t == AttributeType.STRING).isPresent() ? name : null;
-  }
-
-  private static String stringConstant(CelExpr e) {
-    if (e.getKind() == CelExpr.ExprKind.Kind.CONSTANT
-        && e.constant().getKind() == CelConstant.Kind.STRING_VALUE) {
-      return e.constant().stringValue();
-    }
-    return null;
   }
 
   /** Exact values and prefixes of one attribute. */

@@ -40,11 +40,7 @@ public final class RuleReferences {
       Set<Reference> m = new TreeSet<>();
       Reference.of(rule.match(), m);
       Set<Reference> b = new TreeSet<>();
-      Reference.of(rule.allow(), b);
-      Reference.of(rule.deny(), b);
-      rule.requestHeadersToAdd().forEach(d -> Reference.of(d.value(), b));
-      rule.responseHeadersToAdd().forEach(d -> Reference.of(d.value(), b));
-      rule.queryParametersToSet().values().forEach(e -> Reference.of(e, b));
+      rule.ownExpressions().forEach(e -> Reference.of(e, b));
       for (CompiledRule.Action a : rule.actions()) {
         a.checks().forEach(i -> i.expressions().forEach(e -> Reference.of(e, b)));
         a.quotas().forEach(i -> i.expressions().forEach(e -> Reference.of(e, b)));

@@ -23,8 +23,9 @@ final class JsonLines {
   /** The line of {@code entry}, UTF-8; {@code now} stands in for a missing timestamp. */
   static byte[] render(Instance.LogEntry entry, Instant now) {
     StringBuilder b = new StringBuilder(64 + 32 * entry.variables().size());
-    b.append("{\"ts\":");
-    Json.string(b, (entry.timestamp() == null ? now : entry.timestamp()).toString());
+    b.append("{\"ts\":\"");
+    Json.instant(b, entry.timestamp() == null ? now : entry.timestamp());
+    b.append('"');
     b.append(",\"severity\":");
     Json.string(b, entry.severity() == null ? "INFO" : entry.severity());
     b.append(",\"name\":");

@@ -52,6 +52,9 @@ public final class Json {
       } else {
         out.append(Double.toString(d));
       }
+    } else if (value instanceof Long || value instanceof Integer || value instanceof Short
+        || value instanceof Byte) {
+      out.append(((Number) value).longValue());
     } else if (value instanceof Number n) {
       String text = n.toString();
       if (NUMBER.matcher(text).matches()) {
@@ -60,9 +63,11 @@ public final class Json {
         string(out, text);
       }
     } else if (value instanceof Instant i) {
-      string(out, i.toString());
+      out.append('"');
+      instant(out, i);
+      out.append('"');
     } else if (value instanceof Duration d) {
-      out.append(seconds(d));
+      seconds(out, d);
     } else if (value instanceof Map<?, ?> m) {
       out.append('{');
       boolean first = true;
@@ -99,10 +104,95 @@ public final class Json {
 
   /** A duration as an exact decimal number of seconds: {@code 1.5}, {@code 0.000001}, {@code 3}. */
   public static String seconds(Duration d) {
-    return BigDecimal.valueOf(d.getSeconds())
-        .add(BigDecimal.valueOf(d.getNano(), 9))
-        .stripTrailingZeros()
-        .toPlainString();
+    StringBuilder out = new StringBuilder(24);
+    seconds(out, d);
+    return out.toString();
+  }
+
+  /** Appends {@link #seconds(Duration)}'s text without building a string first. */
+  public static void seconds(StringBuilder out, Duration d) {
+    long s = d.getSeconds();
+    int nanos = d.getNano();
+    if (s < 0 && nanos > 0) {
+      // Negative with a fraction: seconds -2, nanos 750,000,000 is -1.25.
+      if (s == Long.MIN_VALUE) {
+        out.append(BigDecimal.valueOf(s).add(BigDecimal.valueOf(nanos, 9)).stripTrailingZeros().toPlainString());
+        return;
+      }
+      out.append('-');
+      s = -(s + 1);
+      nanos = 1_000_000_000 - nanos;
+    }
+    out.append(s);
+    fraction(out, nanos);
+  }
+
+  /** Appends {@code .} and the nanoseconds' digits without trailing zeros, or nothing for 0. */
+  private static void fraction(StringBuilder out, int nanos) {
+    if (nanos == 0) {
+      return;
+    }
+    int digits = 9;
+    while (nanos % 10 == 0) {
+      nanos /= 10;
+      digits--;
+    }
+    out.append('.');
+    for (int p = digits - 1, pow = pow10(p); p >= 0; p--, pow /= 10) {
+      out.append((char) ('0' + (nanos / pow) % 10));
+    }
+  }
+
+  private static int pow10(int p) {
+    int v = 1;
+    for (int i = 0; i < p; i++) {
+      v *= 10;
+    }
+    return v;
+  }
+
+  /**
+   * Appends {@code i} as {@link Instant#toString()} does (ISO-8601 in UTC, {@code Z}, fraction in
+   * groups of three digits as needed), without its formatter for the years 0 to 9999.
+   */
+  public static void instant(StringBuilder out, Instant i) {
+    long epochSecond = i.getEpochSecond();
+    if (epochSecond < MIN_FAST_SECOND || epochSecond > MAX_FAST_SECOND) {
+      out.append(i);
+      return;
+    }
+    long days = Math.floorDiv(epochSecond, 86_400);
+    int secondOfDay = (int) Math.floorMod(epochSecond, 86_400);
+    java.time.LocalDate date = java.time.LocalDate.ofEpochDay(days);
+    pad(out, date.getYear(), 4).append('-');
+    pad(out, date.getMonthValue(), 2).append('-');
+    pad(out, date.getDayOfMonth(), 2).append('T');
+    pad(out, secondOfDay / 3600, 2).append(':');
+    pad(out, secondOfDay / 60 % 60, 2).append(':');
+    pad(out, secondOfDay % 60, 2);
+    int nano = i.getNano();
+    if (nano > 0) {
+      out.append('.');
+      if (nano % 1_000_000 == 0) {
+        pad(out, nano / 1_000_000, 3);
+      } else if (nano % 1_000 == 0) {
+        pad(out, nano / 1_000, 6);
+      } else {
+        pad(out, nano, 9);
+      }
+    }
+    out.append('Z');
+  }
+
+  /** 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: where Instant.toString has no sign or extra digits. */
+  private static final long MIN_FAST_SECOND = -62_167_219_200L;
+  private static final long MAX_FAST_SECOND = 253_402_300_799L;
+
+  private static StringBuilder pad(StringBuilder out, int value, int width) {
+    for (int p = width - 1, pow = pow10(p); p >= 0; p--, pow /= 10) {
+      out.append((char) ('0' + (value / pow) % 10));
+    }
+    return out;
   }
 
   /** CEL's null (an enum constant {@code NULL_VALUE}, of protobuf or of CEL's own values). */
@@ -114,8 +204,13 @@ public final class Json {
   public static void string(StringBuilder out, String s) {
     out.append('"');
     int n = s.length();
+    int plain = 0; // s[plain, i) needs no escaping and is appended in one go
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
+      if (c >= 0x20 && c != '"' && c != '\\' && !Character.isSurrogate(c)) {
+        continue;
+      }
+      out.append(s, plain, i);
       switch (c) {
         case '"' -> out.append("\\\"");
         case '\\' -> out.append("\\\\");
@@ -123,19 +218,16 @@ public final class Json {
         case '\r' -> out.append("\\r");
         case '\t' -> out.append("\\t");
         default -> {
-          if (c < 0x20) {
-            unicode(out, c);
-          } else if (Character.isHighSurrogate(c)
-              && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+          if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
             out.append(c).append(s.charAt(++i));
-          } else if (Character.isSurrogate(c)) {
-            unicode(out, c);
           } else {
-            out.append(c);
+            unicode(out, c); // a control character or a lone surrogate
           }
         }
       }
+      plain = i + 1;
     }
+    out.append(s, plain, n);
     out.append('"');
   }
 

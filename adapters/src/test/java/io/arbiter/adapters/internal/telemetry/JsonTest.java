@@ -48,11 +48,49 @@ class JsonTest {
     assertThat(json(Duration.ofMillis(-1500))).isEqualTo("-1.5");
   }
 
+  /** The hand-written renderings agree with the JDK's: Instant.toString and BigDecimal seconds. */
+  @Test
+  void timestampsAndDurationsMatchTheJdkOnRandomValues() {
+    java.util.Random random = new java.util.Random(7);
+    List<Instant> instants = new java.util.ArrayList<>(List.of(
+        Instant.EPOCH, Instant.parse("0000-01-01T00:00:00Z"), Instant.parse("9999-12-31T23:59:59.999999999Z"),
+        Instant.parse("1969-12-31T23:59:59.5Z"), Instant.parse("2030-01-01T00:00:00.120Z"),
+        Instant.MIN, Instant.MAX, Instant.parse("+10000-01-01T00:00:00Z")));
+    List<Duration> durations = new java.util.ArrayList<>(List.of(
+        Duration.ZERO, Duration.ofNanos(-1), Duration.ofSeconds(-1), Duration.ofSeconds(Long.MIN_VALUE),
+        Duration.ofSeconds(Long.MIN_VALUE, 1), Duration.ofSeconds(Long.MAX_VALUE, 999_999_999)));
+    for (int i = 0; i < 20_000; i++) {
+      long second = random.nextLong(-70_000_000_000L, 260_000_000_000L);
+      int nano = switch (i % 4) {
+        case 0 -> 0;
+        case 1 -> random.nextInt(1000) * 1_000_000;
+        case 2 -> random.nextInt(1_000_000) * 1_000;
+        default -> random.nextInt(1_000_000_000);
+      };
+      instants.add(Instant.ofEpochSecond(second, nano));
+      durations.add(Duration.ofSeconds(random.nextLong(-100_000, 100_000), nano));
+    }
+    for (Instant t : instants) {
+      assertThat(json(t)).as("%s", t).isEqualTo("\"" + t + "\"");
+    }
+    for (Duration d : durations) {
+      String exact = BigDecimal.valueOf(d.getSeconds()).add(BigDecimal.valueOf(d.getNano(), 9))
+          .stripTrailingZeros().toPlainString();
+      assertThat(json(d)).as("%s", d).isEqualTo(exact);
+    }
+  }
+
   @Test
   void stringsAreEscapedAndStayValidUtf8() {
     assertThat(json("a\"b\\c\n\r\t\u0000\u001f é 😀")).isEqualTo(
         "\"a\\\"b\\\\c\\n\\r\\t\\u0000\\u001f é 😀\"");
     assertThat(json("lone \ud800 surrogate")).isEqualTo("\"lone \\ud800 surrogate\"");
+    assertThat(json("\udc00")).isEqualTo("\"\\udc00\"");
+    assertThat(json("end \ud83d")).isEqualTo("\"end \\ud83d\"");
+    assertThat(json("plain text")).isEqualTo("\"plain text\"");
+    assertThat(json("")).isEqualTo("\"\"");
+    assertThat(json(Integer.MIN_VALUE)).isEqualTo("-2147483648");
+    assertThat(json(Long.MAX_VALUE)).isEqualTo("9223372036854775807");
   }
 
   @Test

@@ -38,11 +38,41 @@ final class Family {
   /** The series an observation goes to, and whether that is the overflow series. */
   record Target(Series series, boolean overflow) {}
 
+  /**
+   * A label set as a map key: alternating names and values, hashed once. (A {@code List} key
+   * hashes and compares through iterators on every lookup, a measurable cost per observation.)
+   */
+  static final class LabelSet {
+    private final String[] pairs;
+    private final int hash;
+
+    /** @param pairs must not be modified afterwards */
+    LabelSet(String[] pairs) {
+      this.pairs = pairs;
+      this.hash = Arrays.hashCode(pairs);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof LabelSet other && other.hash == hash && Arrays.equals(other.pairs, pairs);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+
+    @Override
+    public String toString() {
+      return Arrays.toString(pairs);
+    }
+  }
+
   private final Metrics metrics;
   private final String name;
   private final Kind kind;
   private final String help;
-  private final Map<List<String>, Series> series = new ConcurrentHashMap<>();
+  private final Map<LabelSet, Series> series = new ConcurrentHashMap<>();
   // Guarded by this.
   private final Map<Definition, Integer> users = new HashMap<>();
   private final Set<Definition> writers = new HashSet<>();
@@ -88,20 +118,21 @@ final class Family {
   }
 
   /**
-   * The series of the label set {@code pairs} (alternating names and values, in the definition's
+   * The series of the label set {@code labelPairs} (alternating names and values, in the definition's
    * label order), admitting it if the family has fewer than {@code maxSeries} label sets, else the
    * overflow series. Null if the definition's handlers all left (a late call of a closed handler).
    *
-   * @param pairs must not be modified afterwards: it becomes the series' key
+   * @param labelPairs must not be modified afterwards: it becomes the series' key
    * @throws IllegalArgumentException if the registry refuses the series (a name another part of
    *     Arbiter registered with another type)
    */
-  Target target(List<String> pairs, Definition d, int maxSeries) {
+  Target target(String[] labelPairs, Definition d, int maxSeries) {
+    LabelSet pairs = new LabelSet(labelPairs);
     Series s = series.get(pairs);
     if (s != null) {
       return new Target(s, false);
     }
-    List<String> other = null;
+    LabelSet other = null;
     if (full) {
       other = overflowPairs(pairs);
       Series o = series.get(other);
@@ -142,8 +173,8 @@ final class Family {
     return admitted;
   }
 
-  private Series create(List<String> pairs, Definition d) {
-    String[] labels = pairs.toArray(new String[0]);
+  private Series create(LabelSet pairs, Definition d) {
+    String[] labels = pairs.pairs.clone();
     return switch (kind) {
       case COUNTER -> new Series.CounterSeries(metrics.counter(name, help, labels));
       case DISTRIBUTION -> new Series.HistogramSeries(
@@ -176,11 +207,11 @@ final class Family {
     full = false;
   }
 
-  private static List<String> overflowPairs(List<String> pairs) {
-    String[] out = pairs.toArray(new String[0]);
+  private static LabelSet overflowPairs(LabelSet pairs) {
+    String[] out = pairs.pairs.clone();
     for (int i = 1; i < out.length; i += 2) {
       out[i] = MetricSpec.OVERFLOW_VALUE;
     }
-    return Arrays.asList(out);
+    return new LabelSet(out);
   }
 }

@@ -11,7 +11,6 @@ import io.arbiter.engine.spi.ReportHandler;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -135,7 +134,7 @@ final class PrometheusHandler implements ReportHandler {
     }
     Family.Target target;
     try {
-      target = b.family.target(Arrays.asList(pairs), b.definition, b.spec.maxSeries());
+      target = b.family.target(pairs, b.definition, b.spec.maxSeries());
     } catch (IllegalArgumentException e) {
       conflict.inc();
       warn("metric '" + b.spec.name() + "': " + e.getMessage());

@@ -1,6 +1,7 @@
 package io.arbiter.engine;
 
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -12,6 +13,11 @@ import java.util.Optional;
  */
 public final class Vocabulary {
   private static final Map<String, AttributeType> ATTRIBUTES;
+
+  /** Attribute i's name and type, in documentation order; {@link #index} inverts NAMES. */
+  static final String[] NAMES;
+  static final AttributeType[] TYPES;
+  private static final Map<String, Integer> INDEX;
 
   static {
     Map<String, AttributeType> m = new LinkedHashMap<>();
@@ -65,7 +71,14 @@ public final class Vocabulary {
     m.put("ratelimit.descriptor", AttributeType.STRING_MAP);
     m.put("ratelimit.hits_addend", AttributeType.INT);
     ATTRIBUTES = Collections.unmodifiableMap(m);
+    NAMES = m.keySet().toArray(new String[0]);
+    TYPES = m.values().toArray(new AttributeType[0]);
+    INDEX = new HashMap<>(NAMES.length * 2);
+    for (int i = 0; i < NAMES.length; i++) {
+      INDEX.put(NAMES[i], i);
+    }
   }
+
 
   private Vocabulary() {}
 
@@ -76,5 +89,11 @@ public final class Vocabulary {
 
   public static Optional<AttributeType> typeOf(String name) {
     return Optional.ofNullable(ATTRIBUTES.get(name));
+  }
+
+  /** The attribute's position in {@link #NAMES}, or -1: where a bag keeps its value. */
+  static int index(String name) {
+    Integer i = INDEX.get(name);
+    return i == null ? -1 : i;
   }
 }

@@ -29,6 +29,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from report import read_env, read_h2load, percentiles, read_counters, delta, fmt, verdict, DISTURBED_CORES  # noqa: E402
 
 DESCRIPTORS = 2
+# A driver phase whose send lag p99 exceeds both of these measured the client too.
+LATE_MS = 0.5
+LATE_SHARE = 0.25
 
 
 def merge(base, n):
@@ -227,6 +230,12 @@ def sequential(out, m, targets):
               f"{fmt(p['client_cores'])} | {fmt(p['client_cpu_busy'])} | {fmt(p['others_cores'])} / {fmt(p['steal'])} | "
               f"{rt_cell(p)} | {ok_cell(p)} | {p['loadavg']} |")
     print()
+    late = [f"{t} (send lag p99 {results[t]['half']['lag_p99']:.2f} ms of p99 {results[t]['half']['lat']['p99']:.2f} ms)"
+            for t in targets if results[t]["half"] and results[t]["half"]["driven"]
+            and results[t]["half"]["lag_p99"] > max(LATE_MS, LATE_SHARE * results[t]["half"]["lat"]["p99"])]
+    if late:
+        print(f"CLIENT BEHIND: the driver sent late during: {', '.join(late)}. Those latencies are the client's as much as"
+              " the server's (CPU 1 full, or the driver starved); compare them with care, or rerun at a lower HALF_RPS.\n")
     return results
 
 

@@ -64,24 +64,16 @@ else
   CLIENT_CPUS=""
 fi
 
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+
 for tool in java h2load python3 curl jcmd jstat; do
   command -v "$tool" >/dev/null || { echo "cache.sh: $tool is needed" >&2; exit 1; }
 done
 
 "$root/benchmarks/build-if-needed.sh"
-mkdir -p "$OUT/jars"
 echo "results in $OUT" >&2
-for j in server/target/arbiter.jar benchmarks/target/benchmarks.jar; do
-  cp "$root/$j" "$OUT/jars/"
-  python3 -c 'import sys, zipfile; bad = zipfile.ZipFile(sys.argv[1]).testzip(); sys.exit(bad and "corrupt entry " + bad)' \
-    "$OUT/jars/$(basename "$j")" || { echo "cache.sh: $j is incomplete (a build running?); try again" >&2; exit 1; }
-done
-BENCH_JAR="$OUT/jars/benchmarks.jar"
-ARBITER_JAR="$OUT/jars/arbiter.jar"
-
-pin() { local cpus="$1"; shift; if [[ -n "$cpus" ]]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi; }
-run_pinned() { local cpus="$1"; shift; if [[ -n "$cpus" ]]; then taskset -c "$cpus" "$@"; else "$@"; fi; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+copy_jars cache.sh
 
 java -cp "$BENCH_JAR" io.arbiter.bench.GrpcBodyFile "$OUT/check.bin" >&2
 
@@ -156,6 +148,11 @@ start_server() {
   echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" > "$OUT/$name.start.env"
 }
 
+il_phase() { # il_phase TARGET NAME: one interleaved round of TARGET
+  server_pid="${pids[il-$1]}"; grpc_port="${grpcs[il-$1]}"; metrics_url="${metricses[il-$1]}"
+  phase "il-$1" "$2" -D "${ROUND_SECONDS:-5}"
+}
+
 stop_server() {
   kill -TERM "$server_pid"
   wait "$server_pid" 2>/dev/null || true
@@ -169,7 +166,6 @@ live_heap() {
   jcmd "$server_pid" GC.heap_info > "$OUT/$1.heap_info.txt" 2>&1 || true
 }
 
-cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 cpu_stat() {
   local cpus="${SERVER_CPUS:-}" pattern='^cpu '
   if [[ -n "$cpus" && "$cpus" =~ ^[0-9]+$ ]]; then pattern="^cpu$cpus "; fi
@@ -300,14 +296,7 @@ for part in $PARTS; do
         fi
         start_server "il-$target" "$config"
       done
-      total_rounds=$(( ${ROUNDS_WARMUP:-4} + ${ROUNDS:-6} ))
-      for r in $(seq 1 "$total_rounds"); do
-        for target in $throughput_targets; do
-          server_pid="${pids[il-$target]}"; grpc_port="${grpcs[il-$target]}"; metrics_url="${metricses[il-$target]}"
-          if (( r <= ${ROUNDS_WARMUP:-4} )); then name="warmup$r"; else name="r$(( r - ${ROUNDS_WARMUP:-4} ))"; fi
-          phase "il-$target" "$name" -D "${ROUND_SECONDS:-5}"
-        done
-      done
+      rotate_rounds "$throughput_targets" il_phase
       for target in $throughput_targets; do
         server_pid="${pids[il-$target]}"
         [[ "$target" == bare ]] || live_heap "il-$target"

@@ -3,26 +3,36 @@
 # memquota against a bare grpc-java RateLimitService with the same transport, and with redisquota
 # against a real redis-server, in one run on one machine. See benchmarks/README.md.
 #
-#   benchmarks/load/quota.sh                       # bare-rls, memquota, redisquota: ~3 minutes
-#   TARGETS="bare-rls memquota" benchmarks/load/quota.sh
+#   benchmarks/load/quota.sh                       # both parts, all three targets: ~5 minutes
+#   PARTS=sequential TARGETS="bare-rls memquota" benchmarks/load/quota.sh
+#   PARTS=interleaved benchmarks/load/quota.sh     # memquota vs bare-rls only, ~2 minutes
 #
-# h2load sends one body per process, so every target is loaded by PROCS h2load processes, each
-# with its own request (user-K at 10.0.x.K: PROCS users, PROCS addresses, 2 x PROCS quota buckets),
-# one connection and STREAMS concurrent streams each. Each target: warm-up until steady, max rate
-# for DURATION s, then half of ITS OWN max rate for DURATION s (latency where it is not saturated).
+# Part "sequential": each target in turn (TARGETS): warm-up until steady, max rate for DURATION s
+# with h2load, then half of ITS OWN max rate for DURATION s with RlsLoadDriver (latency where it is
+# not saturated). h2load sends one body per process, so the max-rate runs use PROCS h2load processes,
+# each with its own request (user-K at 10.0.x.K: PROCS users, PROCS addresses, 2 x PROCS quota
+# buckets), one connection and STREAMS concurrent streams each. The half-rate run is RlsLoadDriver:
+# one JVM, open loop, evenly spaced requests over DRIVER_CONNECTIONS connections, the same PROCS
+# users, latency from each request's scheduled send time, HALF_WARMUP s unmeasured first.
+#
+# Part "interleaved": the max-rate comparison for a shared machine: the IL_TARGETS servers all up
+# at once, then ROUNDS_WARMUP unmeasured and ROUNDS measured rounds of ROUND_SECONDS s of h2load per
+# target in rotation; each round's rate is divided by bare-rls's in the same round (median, range).
 #
 # Environment (defaults in brackets):
+#   PARTS ["sequential interleaved"]
 #   DURATION [15]  WARMUP [10]  WARMUP_STEP [5]  WARMUP_MAX [60]   as in run.sh
 #   PROCS [16]     h2load processes (= connections = distinct users);  STREAMS [8] per connection
-#   TARGETS ["bare-rls memquota redisquota"]
-#   HALF_RPS       total req/s of every target's second run instead of half its own max (diagnostics)
-#   PACED_RPS [100] at most this many req/s per h2load process in the half-rate run (more processes
-#                  instead): h2load's rate timer ticks at most every 10 ms, so a process above 100 req/s
-#                  sends bursts. At most PACED_MAX_PROCS (64) processes: above 6,400 req/s each sends a
-#                  few per tick. 0 = PROCS processes whatever the rate (the bursty method)
+#   TARGETS ["bare-rls memquota redisquota"]   part sequential
+#   HALF_RPS       total req/s of every target's half-rate run instead of half its own max (diagnostics)
+#   HALF_WARMUP [10]  seconds of the driver's own unmeasured warm-up at the half rate (its JIT)
+#   DRIVER_CONNECTIONS [$PROCS]  DRIVER_CPUS [$CLIENT_CPUS]
+#   DRIVER_NICE [10]  nice value of the driver: above redis-server's, so on the CPU they share Redis
+#                  runs first and the driver (whose lateness it reports as send_lag) waits
+#   DRIVER_JAVA_OPTS ["-Xms256m -Xmx256m -XX:+UseSerialGC"]
+#   IL_TARGETS ["bare-rls memquota"]  ROUNDS [6]  ROUNDS_WARMUP [4]  ROUND_SECONDS [5]   part interleaved
 #   SERVER_CPUS [0] / CLIENT_CPUS [1] / REDIS_CPUS [$CLIENT_CPUS]   taskset lists ("" = no pinning)
-#   REDIS_NICE [0]  nice value of redis-server: below 0 (root) lets it preempt the h2load processes
-#                  it shares a CPU with, so the paced run's many client processes do not delay Redis
+#   REDIS_NICE [0]  nice value of redis-server (below 0 needs root: Redis preempts the clients)
 #   SERVER_JAVA_OPTS ["-Xms512m -Xmx512m"]  OUT [benchmarks/target/load/quota-<time>]  BUILD [auto]
 set -euo pipefail
 
@@ -36,7 +46,13 @@ WARMUP_STEP="${WARMUP_STEP:-5}"
 WARMUP_MAX="${WARMUP_MAX:-60}"
 PROCS="${PROCS:-16}"
 STREAMS="${STREAMS:-8}"
+PARTS="${PARTS:-sequential interleaved}"
 TARGETS="${TARGETS:-bare-rls memquota redisquota}"
+IL_TARGETS="${IL_TARGETS:-bare-rls memquota}"
+HALF_WARMUP="${HALF_WARMUP:-10}"
+DRIVER_CONNECTIONS="${DRIVER_CONNECTIONS:-$PROCS}"
+DRIVER_NICE="${DRIVER_NICE:-10}"
+DRIVER_JAVA_OPTS="${DRIVER_JAVA_OPTS:--Xms256m -Xmx256m -XX:+UseSerialGC}"
 SERVER_JAVA_OPTS="${SERVER_JAVA_OPTS:--Xms512m -Xmx512m}"
 OUT="${OUT:-$root/benchmarks/target/load/quota-$(date -u +%Y%m%dT%H%M%SZ)}"
 if command -v taskset >/dev/null && [[ "$(nproc)" -ge 2 ]]; then
@@ -47,36 +63,25 @@ else
   CLIENT_CPUS=""
 fi
 REDIS_CPUS="${REDIS_CPUS-$CLIENT_CPUS}"
+DRIVER_CPUS="${DRIVER_CPUS-$CLIENT_CPUS}"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 
 for tool in java h2load python3 curl; do
   command -v "$tool" >/dev/null || { echo "quota.sh: $tool is needed" >&2; exit 1; }
 done
-if [[ " $TARGETS " == *" redisquota "* ]]; then
+if [[ " $TARGETS $IL_TARGETS " == *" redisquota "* ]]; then
   command -v redis-server >/dev/null || { echo "quota.sh: redis-server is needed for redisquota" >&2; exit 1; }
 fi
 
 "$root/benchmarks/build-if-needed.sh"
-mkdir -p "$OUT/jars" "$OUT/bodies"
+mkdir -p "$OUT/bodies"
 echo "results in $OUT" >&2
-
-# Run copies of the jars, so that a rebuild during the run cannot change or truncate them.
-for j in server/target/arbiter.jar benchmarks/target/benchmarks.jar; do
-  cp "$root/$j" "$OUT/jars/"
-  python3 -c 'import sys, zipfile; bad = zipfile.ZipFile(sys.argv[1]).testzip(); sys.exit(bad and "corrupt entry " + bad)' \
-    "$OUT/jars/$(basename "$j")" || { echo "quota.sh: $j is incomplete (a build running?); try again" >&2; exit 1; }
-done
-BENCH_JAR="$OUT/jars/benchmarks.jar"
-ARBITER_JAR="$OUT/jars/arbiter.jar"
+copy_jars quota.sh
 ARBITER_EXTRA_FLAGS=""
 if java -jar "$ARBITER_JAR" help 2>/dev/null | grep -q -- '--http-port'; then
   ARBITER_EXTRA_FLAGS="--http-port -1"
 fi
-
-pin() { local cpus="$1"; shift; if [[ -n "$cpus" ]]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi; }
-run_pinned() { local cpus="$1"; shift; if [[ -n "$cpus" ]]; then taskset -c "$cpus" "$@"; else "$@"; fi; }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 java -cp "$BENCH_JAR" io.arbiter.bench.RateLimitBodyFiles "$OUT/bodies" "$PROCS" >&2
 
@@ -101,15 +106,24 @@ java -cp "$BENCH_JAR" io.arbiter.bench.RateLimitBodyFiles "$OUT/bodies" "$PROCS"
   echo "procs=$PROCS"
   echo "streams=$STREAMS"
   echo "duration=$DURATION"
-  echo "paced_rps=${PACED_RPS:-100}"
+  echo "parts=$PARTS"
+  echo "half_warmup=$HALF_WARMUP"
+  echo "driver_connections=$DRIVER_CONNECTIONS"
+  echo "driver_cpus=${DRIVER_CPUS:-none}"
+  echo "driver_nice=$DRIVER_NICE"
+  echo "driver_java_opts=$DRIVER_JAVA_OPTS"
+  echo "il_targets=$IL_TARGETS"
+  echo "rounds=${ROUNDS:-6} rounds_warmup=${ROUNDS_WARMUP:-4} round_seconds=${ROUND_SECONDS:-5}"
   echo "warmup=$WARMUP..$WARMUP_MAX (steps of $WARMUP_STEP)"
   echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/machine.env"
 
 server_pid=""
 redis_pid=""
+declare -A pids=() redis_pids=() grpcs=() admins=()
 cleanup() {
-  for p in "$server_pid" "$redis_pid"; do
+  local p
+  for p in "$server_pid" "$redis_pid" "${pids[@]}" "${redis_pids[@]}"; do
     if [[ -n "$p" ]] && kill -0 "$p" 2>/dev/null; then
       kill -TERM "$p" 2>/dev/null || true
       wait "$p" 2>/dev/null || true
@@ -118,15 +132,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 cpu_stat() { # busy (user+nice+system) and steal ticks of CPU $1 (all CPUs when not a single number)
   local pattern='^cpu '
   if [[ "${1:-}" =~ ^[0-9]+$ ]]; then pattern="^cpu$1 "; fi
   awk -v p="$pattern" '$0 ~ p { print $2 + $3 + $4, $9 }' /proc/stat
 }
 
-counters() { # counters TARGET ADMIN_PORT
-  if [[ "$1" == bare-rls ]]; then
+counters() { # counters TARGET ADMIN_PORT (TARGET may carry the interleaved part's il- prefix)
+  if [[ "${1#il-}" == bare-rls ]]; then
     curl -sf "http://127.0.0.1:$2/count"
   else
     curl -sf "http://127.0.0.1:$2/metrics" |
@@ -134,12 +147,12 @@ counters() { # counters TARGET ADMIN_PORT
   fi
 }
 
-# phase TARGET NAME ADMIN_PORT GRPC_PORT h2load-args...: NPROCS (default PROCS) h2load processes at
-# once, process K sending body K % PROCS; server (and redis) CPU and counters around them; merged
-# summary in TARGET.NAME.h2load.txt.
+# phase TARGET NAME ADMIN_PORT GRPC_PORT h2load-args...: PROCS h2load processes at once, process K
+# sending body K; server (and redis) CPU and counters around them; merged summary in
+# TARGET.NAME.h2load.txt.
 phase() {
   local target="$1" name="$2" admin="$3" port="$4"; shift 4
-  local nprocs="${NPROCS:-$PROCS}"
+  local nprocs="$PROCS"
   local base="$OUT/$target.$name"
   counters "$target" "$admin" > "$base.counters.before"
   local t0 c0 t1 c1 s0 s1 r0=0 r1=0 k0 k1
@@ -150,7 +163,7 @@ phase() {
   rm -f "$base".log*.tsv "$base".h2load.*.txt
   { time (
       for k in $(seq 0 $((nprocs - 1))); do
-        run_pinned "$CLIENT_CPUS" h2load -d "$OUT/bodies/rls-$((k % PROCS)).bin" -H 'content-type: application/grpc' \
+        run_pinned "$CLIENT_CPUS" h2load -d "$OUT/bodies/rls-$k.bin" -H 'content-type: application/grpc' \
           -H 'te: trailers' -c 1 -m "$STREAMS" "$@" --log-file="$base.log.$k.tsv" \
           "http://127.0.0.1:$port/envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit" \
           > "$base.h2load.$k.txt" 2>&1 &
@@ -179,6 +192,38 @@ phase() {
   grep -E '^(finished|requests|status codes)' "$base.h2load.txt" | sed "s/^/  $target $name: /" >&2
 }
 
+# driver_phase TARGET NAME ADMIN_PORT GRPC_PORT RATE: RlsLoadDriver at RATE req/s, HALF_WARMUP s
+# unmeasured then DURATION s measured. The driver reads the server's, Redis's and the client CPU's
+# ticks (and the server's metrics, TARGET.NAME.window.*) at the edges of its measured window; the
+# counters around the whole run (TARGET.NAME.counters.*) must match its totals exactly.
+driver_phase() {
+  local target="$1" name="$2" admin="$3" port="$4" rate="$5"
+  local base="$OUT/$target.$name" metrics_url status=0
+  if [[ "${target#il-}" == bare-rls ]]; then metrics_url="http://127.0.0.1:$admin/count"
+  else metrics_url="http://127.0.0.1:$admin/metrics"; fi
+  counters "$target" "$admin" > "$base.counters.before"
+  # shellcheck disable=SC2086
+  run_pinned "$DRIVER_CPUS" nice -n "$DRIVER_NICE" java $DRIVER_JAVA_OPTS -cp "$BENCH_JAR" io.arbiter.bench.RlsLoadDriver \
+    --target "127.0.0.1:$port" --rate "$rate" --connections "$DRIVER_CONNECTIONS" --users "$PROCS" \
+    --warmup "$HALF_WARMUP" --duration "$DURATION" --metrics "$metrics_url" \
+    --server-pid "$server_pid" --server-cpu "${SERVER_CPUS:-}" --redis-pid "${redis_pid:-}" \
+    --client-cpu "${DRIVER_CPUS:-}" --out "$base" > "$base.driver.txt" 2>&1 || status=$?
+  sleep 0.5
+  counters "$target" "$admin" > "$base.counters.after"
+  [[ -f "$base.driver.env" ]] || { echo "  $target $name: the driver wrote no summary:" >&2; tail -5 "$base.driver.txt" >&2; }
+  {
+    grep -E '^(cpu_ticks|redis_cpu_ticks|wall_seconds|server_cpu_busy_ticks|server_cpu_steal_ticks|client_cpu_busy_ticks|client_cpu_seconds)=' \
+      "$base.driver.env" 2>/dev/null || true
+    [[ -n "${redis_pid:-}" ]] || echo "redis_cpu_ticks=0"
+    echo "clk_tck=$(getconf CLK_TCK)"
+    if [[ "${SERVER_CPUS:-}" =~ ^[0-9]+$ ]]; then echo "server_cpu_scope=cpu$SERVER_CPUS"; else echo "server_cpu_scope=all"; fi
+    echo "client=RlsLoadDriver (exit $status)"
+    echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
+  } > "$base.phase.env"
+  grep -E '^(sent_per_s|answered|errors|unanswered|skipped|latency_p50_ms|latency_p99_ms|send_lag_p99_ms)=' \
+    "$base.driver.env" 2>/dev/null | tr '\n' ' ' | sed "s/^/  $target $name: /" >&2; echo >&2
+}
+
 warm_up() { # as run.sh: WARMUP_STEP runs until two in a row agree within 10%
   local target="$1" admin="$2" port="$3" elapsed=0 i=0 rate prev=""
   while :; do
@@ -201,20 +246,25 @@ warm_up() { # as run.sh: WARMUP_STEP runs until two in a row agree within 10%
   done
 }
 
-for target in $TARGETS; do
-  grpc_port="$(free_port)"; admin_port="$(free_port)"
-  echo "== $target (grpc :$grpc_port, admin :$admin_port)" >&2
+# start_target NAME: starts NAME's server (bare-rls, memquota, redisquota; an il- prefix names the
+# interleaved part's copy) and, for redisquota, its redis-server; waits until ready. Sets
+# server_pid, redis_pid, grpc_port, admin_port and records them under NAME.
+start_target() {
+  local name="$1" kind="${1#il-}" ready_url
+  grpc_port="$(free_port)"; admin_port="$(free_port)"; redis_pid=""
+  echo "== $name (grpc :$grpc_port, admin :$admin_port)" >&2
   # shellcheck disable=SC2086
-  case "$target" in
+  case "$kind" in
     bare-rls)
       (pin "$SERVER_CPUS" java $SERVER_JAVA_OPTS -cp "$BENCH_JAR" io.arbiter.bench.BareAuthorizationServer \
-        --port "$grpc_port" --admin-port "$admin_port" --ratelimit) > "$OUT/$target.server.log" 2>&1 &
+        --port "$grpc_port" --admin-port "$admin_port" --ratelimit) > "$OUT/$name.server.log" 2>&1 &
       ready_url="http://127.0.0.1:$admin_port/count" ;;
     memquota|redisquota)
-      if [[ "$target" == redisquota ]]; then
+      if [[ "$kind" == redisquota ]]; then
+        local redis_port
         redis_port="$(free_port)"
         (pin "$REDIS_CPUS" nice -n "${REDIS_NICE:-0}" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
-          --protected-mode yes) > "$OUT/redis.log" 2>&1 &
+          --protected-mode yes) > "$OUT/$name.redis.log" 2>&1 &
         redis_pid=$!
         for _ in $(seq 1 50); do
           (exec 3<>"/dev/tcp/127.0.0.1/$redis_port") 2>/dev/null && break
@@ -222,48 +272,74 @@ for target in $TARGETS; do
         done
         echo "  redis-server :$redis_port pid $redis_pid on CPU ${REDIS_CPUS:-any}" >&2
         java -cp "$BENCH_JAR" io.arbiter.bench.RateLimitBodyFiles --config redisquota \
-          "redis://127.0.0.1:$redis_port" "$OUT/$target.yaml"
+          "redis://127.0.0.1:$redis_port" "$OUT/$name.yaml"
       else
-        java -cp "$BENCH_JAR" io.arbiter.bench.RateLimitBodyFiles --config memquota "$OUT/$target.yaml"
+        java -cp "$BENCH_JAR" io.arbiter.bench.RateLimitBodyFiles --config memquota "$OUT/$name.yaml"
       fi
-      (pin "$SERVER_CPUS" java $SERVER_JAVA_OPTS -jar "$ARBITER_JAR" serve --config "$OUT/$target.yaml" \
+      (pin "$SERVER_CPUS" java $SERVER_JAVA_OPTS -jar "$ARBITER_JAR" serve --config "$OUT/$name.yaml" \
         --grpc-host 127.0.0.1 --grpc-port "$grpc_port" --admin-port "$admin_port" --watch-interval 1h \
-        $ARBITER_EXTRA_FLAGS) > "$OUT/$target.server.log" 2>&1 &
+        $ARBITER_EXTRA_FLAGS) > "$OUT/$name.server.log" 2>&1 &
       ready_url="http://127.0.0.1:$admin_port/readyz" ;;
-    *) echo "unknown target '$target' (bare-rls, memquota, redisquota)" >&2; exit 2 ;;
+    *) echo "unknown target '$kind' (bare-rls, memquota, redisquota)" >&2; exit 2 ;;
   esac
   server_pid=$!
+  pids[$name]="$server_pid"; redis_pids[$name]="$redis_pid"; grpcs[$name]="$grpc_port"; admins[$name]="$admin_port"
   for _ in $(seq 1 120); do
     curl -sf "$ready_url" >/dev/null 2>&1 && break
-    kill -0 "$server_pid" 2>/dev/null || { echo "$target died:" >&2; tail -20 "$OUT/$target.server.log" >&2; exit 1; }
+    kill -0 "$server_pid" 2>/dev/null || { echo "$name died:" >&2; tail -20 "$OUT/$name.server.log" >&2; exit 1; }
     sleep 0.5
   done
-  curl -sf "$ready_url" >/dev/null || { echo "$target not ready after 60s" >&2; exit 1; }
-  echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" > "$OUT/$target.start.env"
+  curl -sf "$ready_url" >/dev/null || { echo "$name not ready after 60s" >&2; exit 1; }
+  echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)" > "$OUT/$name.start.env"
+}
 
-  warm_up "$target" "$admin_port" "$grpc_port"
-  phase "$target" max "$admin_port" "$grpc_port" -D "$DURATION"
-  own_max="$(awk '/^finished in/ { print $4 }' "$OUT/$target.max.h2load.txt")"
-  half_total="$(python3 -c "print(int(float('${HALF_RPS:-0}' or 0)) if '${HALF_RPS:-}' else int(float('$own_max') / 2))")"
-  # h2load's --rps timer fires at most every 10 ms, sending what is due at once: above 100 req/s a
-  # process sends bursts (up to -m at a time), and the latency measures the burst, not the server.
-  # PACED_RPS (100) or less per process keeps one request per tick, evenly spaced; processes start
-  # at different moments, so their ticks interleave. PACED_RPS=0 keeps PROCS processes (bursts).
-  if [[ "${PACED_RPS:-100}" -gt 0 ]]; then
-    half_procs="$(python3 -c "import math; print(min(${PACED_MAX_PROCS:-64}, max($PROCS, math.ceil($half_total / ${PACED_RPS:-100}))))")"
-  else
-    half_procs="$PROCS"
-  fi
-  per_proc="$(python3 -c "print(max(1, int($half_total / $half_procs)))")"
-  { echo "half_rps_total=$((per_proc * half_procs))"; echo "half_procs=$half_procs"; echo "half_rps_per_proc=$per_proc"; } \
-    > "$OUT/$target.half.target.env"
-  NPROCS="$half_procs" phase "$target" half "$admin_port" "$grpc_port" -D "$DURATION" --rps "$per_proc"
+# use_target NAME: makes NAME's server (and redis) the current one.
+use_target() {
+  server_pid="${pids[$1]}"; redis_pid="${redis_pids[$1]}"; grpc_port="${grpcs[$1]}"; admin_port="${admins[$1]}"
+}
 
-  for p in "$server_pid" "$redis_pid"; do
+stop_target() { # stop_target NAME
+  local p
+  for p in "${pids[$1]}" "${redis_pids[$1]}"; do
     if [[ -n "$p" ]]; then kill -TERM "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; fi
   done
+  unset "pids[$1]" "redis_pids[$1]"
   server_pid=""; redis_pid=""
-done
+}
 
-# shellcheck disable=SC2086
-python3 "$here/quota_report.py" "$OUT" $TARGETS | tee "$OUT/results.md"
+il_phase() { # il_phase TARGET NAME: one interleaved round of TARGET at max rate
+  use_target "il-$1"
+  phase "il-$1" "$2" "$admin_port" "$grpc_port" -D "${ROUND_SECONDS:-5}"
+}
+
+report_args=()
+for part in $PARTS; do
+  case "$part" in
+    sequential)
+      for target in $TARGETS; do
+        start_target "$target"
+        warm_up "$target" "$admin_port" "$grpc_port"
+        phase "$target" max "$admin_port" "$grpc_port" -D "$DURATION"
+        own_max="$(awk '/^finished in/ { print $4 }' "$OUT/$target.max.h2load.txt")"
+        half_total="$(python3 -c "print(int(float('${HALF_RPS:-0}' or 0)) if '${HALF_RPS:-}' else int(float('$own_max') / 2))")"
+        echo "half_rps_total=$half_total" > "$OUT/$target.half.target.env"
+        driver_phase "$target" half "$admin_port" "$grpc_port" "$half_total"
+        stop_target "$target"
+      done
+      report_args+=(--sequential $TARGETS)
+      ;;
+    interleaved)
+      [[ " $IL_TARGETS " == *" bare-rls "* ]] || { echo "IL_TARGETS needs bare-rls (the baseline of each round)" >&2; exit 2; }
+      for target in $IL_TARGETS; do start_target "il-$target"; done
+      echo "== interleaved: ${ROUNDS_WARMUP:-4} warm-up + ${ROUNDS:-6} measured rounds of ${ROUND_SECONDS:-5} s per target" >&2
+      rotate_rounds "$IL_TARGETS" il_phase
+      for target in $IL_TARGETS; do stop_target "il-$target"; done
+      report_args+=(--interleaved)
+      for target in $IL_TARGETS; do report_args+=("il-$target"); done
+      ;;
+    *) echo "unknown part '$part' (sequential, interleaved)" >&2; exit 2 ;;
+  esac
+done
+echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.env"
+
+python3 "$here/quota_report.py" "$OUT" "${report_args[@]}" | tee "$OUT/results.md"

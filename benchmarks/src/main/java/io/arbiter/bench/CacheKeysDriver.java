@@ -8,14 +8,8 @@ import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.lang.management.ManagementFactory;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,29 +46,8 @@ import java.util.concurrent.atomic.LongAdder;
  * </pre>
  */
 public final class CacheKeysDriver {
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-  };
-
   private static final MethodDescriptor<byte[], byte[]> CHECK =
-      MethodDescriptor.<byte[], byte[]>newBuilder()
-          .setType(MethodDescriptor.MethodType.UNARY)
-          .setFullMethodName("envoy.service.auth.v3.Authorization/Check")
-          .setRequestMarshaller(BYTES)
-          .setResponseMarshaller(BYTES)
-          .build();
+      RawGrpc.unary("envoy.service.auth.v3.Authorization/Check");
 
   /** Latency buckets of 10 µs up to 2 s, then one overflow bucket. */
   private static final int BUCKET_US = 10;
@@ -179,26 +152,19 @@ public final class CacheKeysDriver {
   }
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> a = new LinkedHashMap<>();
-    a.put("target", "127.0.0.1:9191");
-    a.put("keys", "1000");
-    a.put("order", "cycle");
-    a.put("connections", "4");
-    a.put("streams", "32");
-    a.put("warmup", "20");
-    a.put("duration", "15");
-    a.put("metrics", "");
-    a.put("out", "");
-    a.put("server-pid", "");
-    a.put("server-cpu", "");
-    for (int i = 0; i < args.length; i++) {
-      String name = args[i].startsWith("--") ? args[i].substring(2) : "";
-      if (!a.containsKey(name) || i + 1 == args.length) {
-        System.err.println("usage: CacheKeysDriver [--" + String.join(" V] [--", a.keySet()) + " V]");
-        System.exit(2);
-      }
-      a.put(name, args[++i]);
-    }
+    Map<String, String> defaults = new LinkedHashMap<>();
+    defaults.put("target", "127.0.0.1:9191");
+    defaults.put("keys", "1000");
+    defaults.put("order", "cycle");
+    defaults.put("connections", "4");
+    defaults.put("streams", "32");
+    defaults.put("warmup", "20");
+    defaults.put("duration", "15");
+    defaults.put("metrics", "");
+    defaults.put("out", "");
+    defaults.put("server-pid", "");
+    defaults.put("server-cpu", "");
+    DriverOptions a = DriverOptions.parse("CacheKeysDriver", defaults, args);
     int keys = Integer.parseInt(a.get("keys"));
     if (keys < 1 || keys > CacheRequests.MAX_KEYS) {
       throw new IllegalArgumentException("--keys must be 1.." + CacheRequests.MAX_KEYS);
@@ -225,20 +191,20 @@ public final class CacheKeysDriver {
     }
     Thread.sleep(Long.parseLong(a.get("warmup")) * 1000);
     long f0 = System.nanoTime();
-    String before = metrics(http, a.get("metrics"));
+    String before = ServerProbe.fetch(http, a.get("metrics"));
     long fetchNanos = System.nanoTime() - f0;
     var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     long cpu0 = os.getProcessCpuTime();
-    long[] server0 = serverTicks(a.get("server-pid"), a.get("server-cpu"));
+    long[] server0 = ServerProbe.serverTicks(a.get("server-pid"), a.get("server-cpu"));
     long t0 = System.nanoTime();
     d.measuring = true;
     Thread.sleep(Long.parseLong(a.get("duration")) * 1000);
     d.measuring = false;
     long t1 = System.nanoTime();
     long cpu1 = os.getProcessCpuTime();
-    long[] server1 = serverTicks(a.get("server-pid"), a.get("server-cpu"));
+    long[] server1 = ServerProbe.serverTicks(a.get("server-pid"), a.get("server-cpu"));
     long f1 = System.nanoTime();
-    String after = metrics(http, a.get("metrics"));
+    String after = ServerProbe.fetch(http, a.get("metrics"));
     fetchNanos += System.nanoTime() - f1;
     d.stop = true;
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
@@ -284,38 +250,5 @@ public final class CacheKeysDriver {
       }
     }
     System.exit(d.errors.sum() == 0 && d.denied.sum() == 0 ? 0 : 1);
-  }
-
-  /** utime+stime of the server, busy and steal ticks of its CPU; null without a PID. */
-  private static long[] serverTicks(String pid, String cpu) throws IOException {
-    if (pid.isEmpty()) {
-      return null;
-    }
-    String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    long process = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-    String prefix = cpu.isEmpty() ? "cpu " : "cpu" + cpu + " ";
-    long busy = 0;
-    long steal = 0;
-    for (String line : Files.readAllLines(Path.of("/proc/stat"))) {
-      if (line.startsWith(prefix)) {
-        String[] c = line.trim().split("\\s+");
-        busy = Long.parseLong(c[1]) + Long.parseLong(c[2]) + Long.parseLong(c[3]);
-        steal = Long.parseLong(c[8]);
-      }
-    }
-    return new long[] {process, busy, steal};
-  }
-
-  private static String metrics(HttpClient http, String url) throws Exception {
-    if (url.isEmpty()) {
-      return null;
-    }
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).build(),
-        HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() != 200) {
-      throw new IllegalStateException(url + " answered " + r.statusCode());
-    }
-    return r.body();
   }
 }

@@ -1,0 +1,41 @@
+# Shared pieces of the load scripts (sourced by cache.sh and quota.sh; not run on its own).
+# The caller sets `set -euo pipefail`, $root (the repository) and $OUT (the results directory).
+
+# pin CPUS CMD...: exec CMD on the taskset CPU list CPUS (no pinning when empty); for ( subshells ).
+pin() { local cpus="$1"; shift; if [[ -n "$cpus" ]]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi; }
+# run_pinned CPUS CMD...: the same, as a child.
+run_pinned() { local cpus="$1"; shift; if [[ -n "$cpus" ]]; then taskset -c "$cpus" "$@"; else "$@"; fi; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# copy_jars SCRIPT: run copies of the jars (a rebuild during the run cannot change or truncate them),
+# checked whole; sets BENCH_JAR and ARBITER_JAR.
+copy_jars() {
+  local j
+  mkdir -p "$OUT/jars"
+  for j in server/target/arbiter.jar benchmarks/target/benchmarks.jar; do
+    cp "$root/$j" "$OUT/jars/"
+    python3 -c 'import sys, zipfile; bad = zipfile.ZipFile(sys.argv[1]).testzip(); sys.exit(bad and "corrupt entry " + bad)' \
+      "$OUT/jars/$(basename "$j")" || { echo "$1: $j is incomplete (a build running?); try again" >&2; exit 1; }
+  done
+  BENCH_JAR="$OUT/jars/benchmarks.jar"
+  ARBITER_JAR="$OUT/jars/arbiter.jar"
+}
+
+# cpu_ticks PID: utime + stime of a process, in clock ticks.
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+
+# rotate_rounds "TARGETS" FUNC: the interleaved method. ROUNDS_WARMUP [4] unmeasured rounds (phase
+# names warmup1..) then ROUNDS [6] measured ones (r1..), each calling FUNC TARGET NAME for every
+# target in turn, so that every target is measured in every round and a drift in the machine's
+# other load hits them alike; the reports divide each round's figure by the baseline's of the
+# same round.
+rotate_rounds() {
+  local targets="$1" fn="$2" r t name
+  local warm="${ROUNDS_WARMUP:-4}" measured="${ROUNDS:-6}"
+  for r in $(seq 1 $((warm + measured))); do
+    if (( r <= warm )); then name="warmup$r"; else name="r$((r - warm))"; fi
+    for t in $targets; do
+      "$fn" "$t" "$name"
+    done
+  done
+}

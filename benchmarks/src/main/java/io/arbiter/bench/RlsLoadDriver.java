@@ -1,0 +1,468 @@
+package io.arbiter.bench;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.WireFormat;
+import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;
+import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitServiceGrpc;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.Channel;
+import io.grpc.netty.shaded.io.netty.channel.EventLoop;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * An open-loop, paced {@code ShouldRateLimit} client for {@code load/quota.sh}'s half-rate phase:
+ * the latency of a server that is not saturated, which h2load's {@code --rps} cannot measure here
+ * (its timer ticks every 10 ms and sends what is due in a burst; one process per 100 req/s instead
+ * took the CPU that redis-server needed).
+ *
+ * <p>Requests go out at a fixed total {@code --rate}, evenly spaced (request {@code i} is due at
+ * {@code start + i / rate}), round-robin over {@code --connections} connections, whatever the
+ * answers do: the schedule, not the server, sets the pace. Each latency runs from the request's
+ * <em>scheduled</em> time to the end of its call (trailers received), so a server or client that
+ * falls behind shows in the percentiles instead of pausing the load (no coordinated omission). How
+ * late the client itself sent is reported apart ({@code send_lag_*}): that part is the client's.
+ *
+ * <p>The requests are {@link RateLimitBodyFiles#request}{@code (k)} for {@code k} in {@code 0..
+ * --users − 1} (domain {@code edge}, descriptors {@code {remote_address}} and {@code
+ * {remote_address, user}}), request {@code i} being user {@code i mod users} on connection {@code
+ * i mod connections}: with as many users as connections (the default), each connection carries one
+ * user, as each of quota.sh's h2load processes does. They are serialized once; an answer is read
+ * only as far as its {@code overall_code}.
+ *
+ * <p>Little CPU, so it can share a core with redis-server: one Netty event loop thread (epoll when
+ * available) for all connections, which also paces (a scheduled task that sends what is due and
+ * schedules itself for the next due time; no hand-off between a pacing thread and the loop), the
+ * calls' callbacks run on that loop ({@code directExecutor}), no per-call deadline timers, latencies
+ * in an HdrHistogram {@link Recorder} (no sample array). The main thread only reads the server's
+ * CPU ({@code --server-pid}, {@code --server-cpu}, {@code --redis-pid}, {@code --client-cpu}, from
+ * {@code /proc}) and Prometheus text ({@code --metrics URL}, into {@code OUT.window.before/after})
+ * at the edges of the measured window.
+ *
+ * <p>Runs {@code --warmup} s (unmeasured: the driver's JIT, the connections) then {@code
+ * --duration} s measured, at the same rate throughout; then waits up to {@code --drain} s for the
+ * calls still open (counted {@code unanswered} after that). A request whose turn comes while
+ * {@code --max-in-flight} calls are open is not sent and counted {@code skipped}. Prints {@code
+ * key=value} lines (also to {@code OUT.driver.env}; the latency distribution to {@code OUT.hgrm}):
+ * counts of the measured window ({@code sent}, {@code answered} = {@code ok} + {@code over_limit} +
+ * {@code unknown_code}, {@code errors} (gRPC status not OK), {@code unanswered}, {@code skipped}),
+ * the same over the whole run ({@code total_*}, what the server's own counters can be checked
+ * against exactly), the rates, latency p50/p90/p99/p99.9/max in ms, and the CPU figures. Exit 1 if
+ * any request failed, went unanswered or was skipped.
+ *
+ * <pre>
+ * java -cp benchmarks.jar io.arbiter.bench.RlsLoadDriver --target 127.0.0.1:8081 --rate 8000 \
+ *     [--connections 16] [--users 16] [--warmup 5] [--duration 15] [--drain 5] \
+ *     [--max-in-flight 10000] [--metrics URL] [--server-pid PID] [--server-cpu N] [--redis-pid PID] \
+ *     [--client-cpu N] [--out BASE]
+ * </pre>
+ */
+public final class RlsLoadDriver {
+  private static final MethodDescriptor<byte[], byte[]> SHOULD_RATE_LIMIT =
+      RawGrpc.unary(RateLimitServiceGrpc.getShouldRateLimitMethod().getFullMethodName());
+  private static final Metadata NO_HEADERS = new Metadata();
+
+  private final byte[][] requests;
+  private final EventLoop loop;
+  private final ManagedChannel[] channels;
+  private final int maxInFlight;
+  private final long start;
+  private final double intervalNanos;
+  private final long warmupCalls;
+  private final long totalCalls;
+
+  /** Latency from the scheduled time, ns, of measured calls that got an answer (OK or not). */
+  private final Recorder latency = new Recorder(3);
+  /** Sent − scheduled, ns, of measured calls; written on the event loop only. */
+  private final Histogram sendLag = new Histogram(3);
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final CountDownLatch paced = new CountDownLatch(1);
+  /** The next call to send; event loop only. */
+  private long next;
+  private volatile int maxSeenInFlight;
+  private final Counts measured = new Counts();
+  private final Counts total = new Counts();
+  private final AtomicReference<String> firstError = new AtomicReference<>();
+
+  /** Outcomes of calls: of the measured window's, or of all (warm-up and measured). */
+  private static final class Counts {
+    final LongAdder sent = new LongAdder();
+    final LongAdder skipped = new LongAdder();
+    final LongAdder ok = new LongAdder();
+    final LongAdder overLimit = new LongAdder();
+    final LongAdder unknownCode = new LongAdder();
+    final LongAdder errors = new LongAdder();
+
+    long answered() {
+      return ok.sum() + overLimit.sum() + unknownCode.sum();
+    }
+
+    long unanswered() {
+      return sent.sum() - answered() - errors.sum();
+    }
+  }
+
+  private RlsLoadDriver(byte[][] requests, EventLoop loop, ManagedChannel[] channels, int maxInFlight,
+      long start, double rate, double warmupSeconds, double durationSeconds) {
+    this.requests = requests;
+    this.loop = loop;
+    this.channels = channels;
+    this.maxInFlight = maxInFlight;
+    this.start = start;
+    this.intervalNanos = 1e9 / rate;
+    this.warmupCalls = (long) Math.ceil(warmupSeconds * rate);
+    this.totalCalls = warmupCalls + (long) Math.floor(durationSeconds * rate);
+  }
+
+  private long due(long i) {
+    return start + (long) (i * intervalNanos);
+  }
+
+  /**
+   * One tick of the schedule, on the event loop: sends every call that is due, then schedules the
+   * next tick for when the next call is due. Pacing on the event loop itself, rather than on a
+   * thread of its own, saves a cross-thread hand-off (a wake-up of the loop) per request: the
+   * call's frames are written by the thread that created them, at the end of the tick.
+   */
+  private void tick() {
+    long now = System.nanoTime();
+    while (next < totalCalls && due(next) <= now) {
+      send(next, due(next));
+      next++;
+    }
+    if (next < totalCalls) {
+      loop.schedule(this::tick, due(next) - System.nanoTime(), TimeUnit.NANOSECONDS);
+    } else {
+      paced.countDown();
+    }
+  }
+
+  private void send(long i, long due) {
+    boolean isMeasured = i >= warmupCalls;
+    int open = inFlight.incrementAndGet();
+    if (open > maxInFlight) {
+      inFlight.decrementAndGet();
+      count(isMeasured, c -> c.skipped);
+      return;
+    }
+    if (open > maxSeenInFlight) {
+      maxSeenInFlight = open;
+    }
+    count(isMeasured, c -> c.sent);
+    if (isMeasured) {
+      sendLag.recordValue(Math.max(0, System.nanoTime() - due));
+    }
+    ClientCall<byte[], byte[]> call =
+        channels[(int) (i % channels.length)].newCall(SHOULD_RATE_LIMIT, CallOptions.DEFAULT);
+    call.start(new Answer(due, isMeasured), NO_HEADERS);
+    call.sendMessage(requests[(int) (i % requests.length)]);
+    call.halfClose();
+    call.request(1);
+  }
+
+  /** Counts an outcome in the totals (every call) and, for a measured call, in the window's counts. */
+  private void count(boolean isMeasured, Function<Counts, LongAdder> outcome) {
+    outcome.apply(total).increment();
+    if (isMeasured) {
+      outcome.apply(measured).increment();
+    }
+  }
+
+  /** The end of one call, on the event loop. */
+  private final class Answer extends ClientCall.Listener<byte[]> {
+    private final long due;
+    private final boolean isMeasured;
+    private byte[] body;
+
+    Answer(long due, boolean isMeasured) {
+      this.due = due;
+      this.isMeasured = isMeasured;
+    }
+
+    @Override
+    public void onMessage(byte[] message) {
+      body = message;
+    }
+
+    @Override
+    public void onClose(Status status, Metadata trailers) {
+      long took = System.nanoTime() - due;
+      inFlight.decrementAndGet();
+      if (!status.isOk()) {
+        count(isMeasured, c -> c.errors);
+        firstError.compareAndSet(null, status.toString());
+        return;
+      }
+      int code = overallCode(body);
+      if (code == RateLimitResponse.Code.OK_VALUE) {
+        count(isMeasured, c -> c.ok);
+      } else if (code == RateLimitResponse.Code.OVER_LIMIT_VALUE) {
+        count(isMeasured, c -> c.overLimit);
+      } else {
+        count(isMeasured, c -> c.unknownCode);
+        firstError.compareAndSet(null, "overall_code " + code);
+      }
+      if (isMeasured) {
+        latency.recordValue(took);
+      }
+    }
+  }
+
+  /** {@code overall_code} (field 1) of a serialized RateLimitResponse; 0 (UNKNOWN) if absent or unreadable. */
+  static int overallCode(byte[] body) {
+    if (body == null) {
+      return 0;
+    }
+    try {
+      CodedInputStream in = CodedInputStream.newInstance(body);
+      int tag;
+      while ((tag = in.readTag()) != 0) {
+        if (WireFormat.getTagFieldNumber(tag) == RateLimitResponse.OVERALL_CODE_FIELD_NUMBER
+            && WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_VARINT) {
+          return in.readEnum();
+        }
+        in.skipField(tag);
+      }
+    } catch (IOException e) {
+      return 0;
+    }
+    return 0;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> defaults = new LinkedHashMap<>();
+    defaults.put("target", "127.0.0.1:8081");
+    defaults.put("rate", "1000");
+    defaults.put("connections", "16");
+    defaults.put("users", "16");
+    defaults.put("warmup", "5");
+    defaults.put("duration", "15");
+    defaults.put("drain", "5");
+    defaults.put("max-in-flight", "10000");
+    defaults.put("metrics", "");
+    defaults.put("server-pid", "");
+    defaults.put("server-cpu", "");
+    defaults.put("redis-pid", "");
+    defaults.put("client-cpu", "");
+    defaults.put("out", "");
+    DriverOptions a = DriverOptions.parse("RlsLoadDriver", defaults, args);
+    double rate = a.number("rate");
+    int connections = a.integer("connections");
+    int users = a.integer("users");
+    double warmup = a.number("warmup");
+    double duration = a.number("duration");
+    if (rate <= 0 || connections < 1 || users < 1 || duration <= 0 || warmup < 0) {
+      throw new IllegalArgumentException("--rate, --connections, --users, --duration must be positive");
+    }
+    byte[][] requests = new byte[users][];
+    for (int k = 0; k < users; k++) {
+      requests[k] = RateLimitBodyFiles.request(k).toByteArray();
+    }
+
+    int colon = a.get("target").lastIndexOf(':');
+    String host = a.get("target").substring(0, colon);
+    int port = Integer.parseInt(a.get("target").substring(colon + 1));
+    DefaultThreadFactory loopThreads = new DefaultThreadFactory("rls-driver-loop", true);
+    boolean epoll = Epoll.isAvailable();
+    EventLoopGroup group = epoll ? new EpollEventLoopGroup(1, loopThreads) : new NioEventLoopGroup(1, loopThreads);
+    Class<? extends Channel> channelType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+    ManagedChannel[] channels = new ManagedChannel[connections];
+    for (int c = 0; c < connections; c++) {
+      channels[c] = NettyChannelBuilder.forAddress(host, port)
+          .eventLoopGroup(group)
+          .channelType(channelType)
+          .directExecutor()
+          .usePlaintext()
+          .disableRetry()
+          .build();
+    }
+    long connectBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    for (ManagedChannel ch : channels) {
+      while (ch.getState(true) != ConnectivityState.READY) {
+        if (System.nanoTime() > connectBy) {
+          throw new IllegalStateException("not connected to " + a.get("target") + " within 30 s");
+        }
+        Thread.sleep(5);
+      }
+    }
+
+    HttpClient http = a.get("metrics").isEmpty() ? null : HttpClient.newHttpClient();
+    ServerProbe.fetch(http, a.get("metrics")); // once before, so the fetches at the edges are quick
+    var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
+    RlsLoadDriver d = new RlsLoadDriver(requests, group.next(), channels, a.integer("max-in-flight"),
+        start, rate, warmup, duration);
+    d.loop.schedule(d::tick, start - System.nanoTime(), TimeUnit.NANOSECONDS);
+
+    // The measured window's edges are the schedule's: calls due in [w0, w1) are measured.
+    long w0 = d.due(d.warmupCalls);
+    long w1 = d.due(d.totalCalls);
+    sleepUntil(w0);
+    String before = ServerProbe.fetch(http, a.get("metrics"));
+    Edge e0 = Edge.read(a, os);
+    long t0 = System.nanoTime();
+    sleepUntil(w1);
+    long t1 = System.nanoTime();
+    Edge e1 = Edge.read(a, os);
+    String after = ServerProbe.fetch(http, a.get("metrics"));
+    d.paced.await();
+    // The send-lag histogram was written on the loop; reading it there orders the reads after the writes.
+    Histogram lag = d.loop.submit(() -> d.sendLag.copy()).get();
+    long drainBy = System.nanoTime() + (long) (a.number("drain") * 1e9);
+    while (d.inFlight.get() > 0 && System.nanoTime() < drainBy) {
+      Thread.sleep(5);
+    }
+    for (ManagedChannel ch : channels) {
+      ch.shutdownNow();
+    }
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+
+    Histogram lat = d.latency.getIntervalHistogram();
+    double window = duration; // scheduled length of the measured window
+    Counts m = d.measured;
+    Counts t = d.total;
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("mode", "paced");
+    r.put("transport", epoll ? "epoll" : "nio");
+    r.put("rate_offered_per_s", fmt(rate, 1));
+    r.put("connections", connections);
+    r.put("users", users);
+    r.put("warmup_seconds", fmt(warmup, 3));
+    r.put("duration_seconds", fmt(duration, 3));
+    r.put("sent", m.sent.sum());
+    r.put("answered", m.answered());
+    r.put("ok", m.ok.sum());
+    r.put("over_limit", m.overLimit.sum());
+    r.put("unknown_code", m.unknownCode.sum());
+    r.put("errors", m.errors.sum());
+    r.put("unanswered", m.unanswered());
+    r.put("skipped", m.skipped.sum());
+    r.put("sent_per_s", fmt(m.sent.sum() / window, 1));
+    r.put("answered_per_s", fmt(m.answered() / window, 1));
+    r.put("latency_mean_ms", ms(lat.getTotalCount() == 0 ? Double.NaN : lat.getMean()));
+    r.put("latency_p50_ms", ms(lat, 50));
+    r.put("latency_p90_ms", ms(lat, 90));
+    r.put("latency_p99_ms", ms(lat, 99));
+    r.put("latency_p999_ms", ms(lat, 99.9));
+    r.put("latency_max_ms", ms(lat.getTotalCount() == 0 ? Double.NaN : lat.getMaxValue()));
+    r.put("send_lag_p50_ms", ms(lag, 50));
+    r.put("send_lag_p99_ms", ms(lag, 99));
+    r.put("send_lag_max_ms", ms(lag.getTotalCount() == 0 ? Double.NaN : lag.getMaxValue()));
+    r.put("max_in_flight", d.maxSeenInFlight);
+    r.put("total_sent", t.sent.sum());
+    r.put("total_answered", t.answered());
+    r.put("total_ok", t.ok.sum());
+    r.put("total_over_limit", t.overLimit.sum());
+    r.put("total_errors", t.errors.sum());
+    r.put("total_unanswered", t.unanswered());
+    r.put("total_skipped", t.skipped.sum());
+    // The window as the main thread saw it (the /proc reads), and what was measured over it,
+    // in quota.sh's phase.env names.
+    r.put("wall_seconds", fmt((t1 - t0) / 1e9, 3));
+    r.put("client_cpu_seconds", fmt((e1.ownCpuNanos - e0.ownCpuNanos) / 1e9, 3));
+    r.put("client_gc_count", e1.gcCount - e0.gcCount);
+    r.put("client_gc_ms", e1.gcMillis - e0.gcMillis);
+    if (!a.get("server-pid").isEmpty()) {
+      r.put("cpu_ticks", e1.server - e0.server);
+      r.put("server_cpu_busy_ticks", e1.serverCpu[0] - e0.serverCpu[0]);
+      r.put("server_cpu_steal_ticks", e1.serverCpu[1] - e0.serverCpu[1]);
+    }
+    if (!a.get("redis-pid").isEmpty()) {
+      r.put("redis_cpu_ticks", e1.redis - e0.redis);
+    }
+    if (!a.get("client-cpu").isEmpty()) {
+      r.put("client_cpu_busy_ticks", e1.clientCpu[0] - e0.clientCpu[0]);
+    }
+    String error = d.firstError.get();
+    r.put("first_error", error == null ? "" : error.replace('\n', ' '));
+    boolean clean = t.errors.sum() == 0 && t.unanswered() == 0 && t.skipped.sum() == 0
+        && t.unknownCode.sum() == 0;
+    r.put("clean", clean);
+
+    StringBuilder text = new StringBuilder();
+    r.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
+    System.out.print(text);
+    String out = a.get("out");
+    if (!out.isEmpty()) {
+      Files.writeString(Path.of(out + ".driver.env"), text, StandardCharsets.UTF_8);
+      ByteArrayOutputStream hgrm = new ByteArrayOutputStream();
+      lat.outputPercentileDistribution(new PrintStream(hgrm, true, StandardCharsets.UTF_8), 1e6);
+      Files.write(Path.of(out + ".hgrm"), hgrm.toByteArray());
+      if (before != null) {
+        Files.writeString(Path.of(out + ".window.before"), before, StandardCharsets.UTF_8);
+        Files.writeString(Path.of(out + ".window.after"), after, StandardCharsets.UTF_8);
+      }
+    }
+    System.exit(clean ? 0 : 1);
+  }
+
+  /** What is read at an edge of the measured window. */
+  private record Edge(long ownCpuNanos, long gcCount, long gcMillis, long server, long[] serverCpu,
+      long redis, long[] clientCpu) {
+    static Edge read(DriverOptions a, com.sun.management.OperatingSystemMXBean os) throws IOException {
+      long gcCount = 0;
+      long gcMillis = 0;
+      for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+        gcCount += Math.max(0, gc.getCollectionCount());
+        gcMillis += Math.max(0, gc.getCollectionTime());
+      }
+      String serverPid = a.get("server-pid");
+      return new Edge(os.getProcessCpuTime(), gcCount, gcMillis,
+          ServerProbe.processTicks(serverPid),
+          serverPid.isEmpty() ? new long[2] : ServerProbe.cpuTicks(a.get("server-cpu")),
+          ServerProbe.processTicks(a.get("redis-pid")),
+          a.get("client-cpu").isEmpty() ? new long[2] : ServerProbe.cpuTicks(a.get("client-cpu")));
+    }
+  }
+
+  private static void sleepUntil(long nanoTime) throws InterruptedException {
+    long left;
+    while ((left = nanoTime - System.nanoTime()) > 0) {
+      TimeUnit.NANOSECONDS.sleep(left);
+    }
+  }
+
+  private static String ms(Histogram h, double percentile) {
+    return ms(h.getTotalCount() == 0 ? Double.NaN : h.getValueAtPercentile(percentile));
+  }
+
+  private static String ms(double nanos) {
+    return Double.isNaN(nanos) ? "nan" : String.format(Locale.ROOT, "%.3f", nanos / 1e6);
+  }
+
+  private static String fmt(double x, int digits) {
+    return String.format(Locale.ROOT, "%." + digits + "f", x);
+  }
+}

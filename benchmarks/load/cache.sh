@@ -33,6 +33,7 @@
 #   KEYS_PROFILE [""]       1: Arbiter's keys-K servers record JFR (settings=profile, whole run) and a GC
 #                           log; the profile (cache_profile.py) goes into results.md
 #   SERVER_CPUS [0] / CLIENT_CPUS [1]   taskset CPU lists ("" = no pinning)
+#   ARBITER_FLAGS [""]  extra flags for `arbiter serve` (e.g. "--inline-calls true")
 #   SERVER_JAVA_OPTS ["-Xms512m -Xmx512m"]  the same for the bare server and Arbiter
 #   OUT [benchmarks/target/load/cache-<time>]   BUILD [auto] (see build-if-needed.sh)
 set -euo pipefail
@@ -133,7 +134,7 @@ start_server() {
   else
     (pin "$SERVER_CPUS" java $SERVER_JAVA_OPTS $extra -jar "$ARBITER_JAR" serve --config "$config" \
       --grpc-host 127.0.0.1 --grpc-port "$grpc_port" --admin-port "$admin_port" --watch-interval 1h \
-      --http-port -1) > "$OUT/$name.server.log" 2>&1 &
+      --http-port -1 ${ARBITER_FLAGS:-}) > "$OUT/$name.server.log" 2>&1 &
     ready_url="http://127.0.0.1:$admin_port/readyz"
     metrics_url="http://127.0.0.1:$admin_port/metrics"
   fi

@@ -33,6 +33,7 @@
 #   IL_TARGETS ["bare-rls memquota"]  ROUNDS [6]  ROUNDS_WARMUP [4]  ROUND_SECONDS [5]   part interleaved
 #   SERVER_CPUS [0] / CLIENT_CPUS [1] / REDIS_CPUS [$CLIENT_CPUS]   taskset lists ("" = no pinning)
 #   REDIS_NICE [0]  nice value of redis-server (below 0 needs root: Redis preempts the clients)
+#   ARBITER_FLAGS [""]  extra flags for `arbiter serve` (e.g. "--inline-calls true")
 #   SERVER_JAVA_OPTS ["-Xms512m -Xmx512m"]  OUT [benchmarks/target/load/quota-<time>]  BUILD [auto]
 set -euo pipefail
 
@@ -82,6 +83,7 @@ ARBITER_EXTRA_FLAGS=""
 if java -jar "$ARBITER_JAR" help 2>/dev/null | grep -q -- '--http-port'; then
   ARBITER_EXTRA_FLAGS="--http-port -1"
 fi
+ARBITER_EXTRA_FLAGS="$ARBITER_EXTRA_FLAGS ${ARBITER_FLAGS:-}"
 
 java -cp "$BENCH_JAR" io.arbiter.bench.RateLimitBodyFiles "$OUT/bodies" "$PROCS" >&2
 

@@ -36,7 +36,7 @@ public final class Main {
               [--watch-interval 2s] [--drain-timeout 10s] [--log-level info]
               [--accesslog-queue 20000] [--accesslog-batch 512]
               [--accesslog-overflow DROP_OLDEST|SPILL] [--accesslog-spill-dir DIR]
-              [--accesslog-spill-max 1g] [--otlp-mapping FILE]
+              [--accesslog-spill-max 1g] [--otlp-mapping FILE] [--inline-calls false]
             Serve Envoy's ext_authz gRPC API (default port 9191), its HTTP mode and nginx's
             auth_request (checks under /check/ on port 9192, 0.0.0.0; --http-port -1 turns it
             off) and the admin HTTP endpoints (/metrics, /healthz, /readyz, /config; default
@@ -47,7 +47,10 @@ public final class Main {
             (--accesslog-queue entries, dispatched --accesslog-batch at a time); a full queue
             drops its oldest entry, or with SPILL writes to --accesslog-spill-dir (at most
             --accesslog-spill-max bytes). --otlp-mapping names a YAML map of OTLP attribute
-            keys to attribute names, applied over the defaults.
+            keys to attribute names, applied over the defaults. --inline-calls true decides
+            Check and ShouldRateLimit calls on the gRPC event-loop thread that read them instead
+            of a worker pool: fewer thread hand-offs, less CPU per call, no queue (so
+            settings.overload.maxQueueTime sheds nothing; maxConcurrentChecks still does).
 
         validate PATH
             Print every error of a config and exit 1, or a one-line summary and exit 0.
@@ -79,6 +82,18 @@ public final class Main {
     if (System.getProperty(property) == null) {
       System.setProperty(property, value);
     }
+  }
+
+  private static boolean bool(Map<String, String> flags, String name, boolean fallback) {
+    String v = flags.get(name);
+    if (v == null) {
+      return fallback;
+    }
+    return switch (v) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new UsageException("--" + name + " must be true or false, was '" + v + "'");
+    };
   }
 
   /** Runs a command; returns the exit code. {@code serve} returns only after shutdown. */
@@ -200,7 +215,7 @@ public final class Main {
     allowOnly(flags, "config", "grpc-port", "admin-port", "grpc-host", "admin-host",
         "http-port", "http-host", "http-path-prefix", "watch-interval", "drain-timeout", "log-level",
         "accesslog-queue", "accesslog-batch", "accesslog-overflow", "accesslog-spill-dir",
-        "accesslog-spill-max", "otlp-mapping");
+        "accesslog-spill-max", "otlp-mapping", "inline-calls");
     if (!positional.isEmpty()) {
       throw new UsageException("unexpected argument '" + positional.get(0) + "' (use --config PATH)");
     }
@@ -221,7 +236,8 @@ public final class Main {
             .withHosts(flags.getOrDefault("grpc-host", defaults.grpcHost()), flags.getOrDefault("admin-host", defaults.adminHost()))
             .withHttp(flags.getOrDefault("http-host", defaults.httpHost()), httpPort(flags), pathPrefix(flags, defaults.httpPathPrefix()))
             .withWatchInterval(duration(flags, "watch-interval", defaults.watchInterval()))
-            .withDrainTimeout(duration(flags, "drain-timeout", defaults.drainTimeout()));
+            .withDrainTimeout(duration(flags, "drain-timeout", defaults.drainTimeout()))
+            .withInlineCalls(bool(flags, "inline-calls", defaults.inlineCalls()));
     AccessLogs.Options accessLogs = accessLogOptions(flags);
     ArbiterServer server;
     try {

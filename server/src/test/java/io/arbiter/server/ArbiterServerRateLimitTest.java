@@ -57,9 +57,15 @@ class ArbiterServerRateLimitTest {
 
   private RateLimitServiceGrpc.RateLimitServiceBlockingStub start(ConfigSource config)
       throws Exception {
+    return start(config, false);
+  }
+
+  private RateLimitServiceGrpc.RateLimitServiceBlockingStub start(ConfigSource config, boolean inline)
+      throws Exception {
     server = ArbiterServer.start(
         ArbiterServer.Options.defaults()
             .withConfig(config)
+            .withInlineCalls(inline)
             .withPorts(0, 0)
             .withHosts("127.0.0.1", "127.0.0.1")
             .withDrainTimeout(Duration.ofSeconds(5)));
@@ -104,6 +110,25 @@ class ArbiterServerRateLimitTest {
         .contains("arbiter_ratelimit_descriptors_total{result=\"ok\"} 3")
         .contains("arbiter_ratelimit_descriptors_total{result=\"over_limit\"} 1")
         .contains("arbiter_ratelimit_descriptors_total{result=\"unmatched\"} 1");
+  }
+
+  /** --inline-calls: the same answers, decided on the transport's thread; ext_authz too. */
+  @Test
+  void inlineCallsGiveTheSameAnswers() throws Exception {
+    Path config = dir.resolve("policy.yaml");
+    Files.writeString(config, POLICY);
+    var stub = start(new ConfigSource.Files(config), true);
+
+    for (int remaining = 2; remaining >= 0; remaining--) {
+      RateLimitResponse r = stub.shouldRateLimit(request("edge", "bob"));
+      assertThat(r.getOverallCode()).isEqualTo(Code.OK);
+      assertThat(r.getStatuses(0).getLimitRemaining()).isEqualTo(remaining);
+    }
+    assertThat(stub.shouldRateLimit(request("edge", "bob")).getOverallCode()).isEqualTo(Code.OVER_LIMIT);
+    var check = io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc.newBlockingStub(channel)
+        .withDeadlineAfter(30, TimeUnit.SECONDS)
+        .check(io.envoyproxy.envoy.service.auth.v3.CheckRequest.getDefaultInstance());
+    assertThat(check.getStatus().getCode()).isZero(); // no check rule: allowed
   }
 
   @Test

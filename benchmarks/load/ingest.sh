@@ -11,7 +11,8 @@
 # Per target (arbiter first, then bare), with the server pinned to SERVER_CPUS and the driver
 # (io.arbiter.bench.AlsLoadDriver) to CLIENT_CPUS:
 #   warm-up  max-mode runs of WARMUP_STEP s until two in a row agree within 10% in entries ingested
-#            per second and WARMUP s passed (at most WARMUP_MAX s)
+#            per second, the JIT is quiet (compiled under JIT_QUIET of the last step's wall time)
+#            and WARMUP s passed (at most WARMUP_MAX s)
 #   max      DURATION s as fast as HTTP/2 flow control lets the driver send
 #   rate     DURATION s at a fixed offer: SUSTAIN_FRACTION of Arbiter's max-phase ingest rate (or
 #            RATE), the same offer for both targets
@@ -21,7 +22,7 @@
 # or SUSTAINABLE_RATE. (Not the max phase's ingest rate: there the full queue makes GC the bottleneck.)
 #
 # Environment (defaults in brackets):
-#   DURATION [20]  WARMUP [20]  WARMUP_STEP [5]  WARMUP_MAX [90]
+#   DURATION [20]  WARMUP [20]  WARMUP_STEP [5]  WARMUP_MAX [90]  JIT_QUIET [0.05] (see warm_up)
 #   STREAMS [8]    driver streams (Envoy workers), one connection each
 #   BATCH_BYTES [16384]  entries per message: until their bytes reach this (Envoy's buffer_size_bytes)
 #   SUSTAIN_FRACTION [0.8]  RATE  (entries/s of the rate phase; default the fraction above)
@@ -119,6 +120,7 @@ cpu_stat() { # busy (user+nice+system) and steal ticks of the server's CPU (all 
   awk -v p="$pattern" '$0 ~ p { print $2 + $3 + $4, $9 }' /proc/stat
 }
 gc_seconds() { jstat -gcutil "$1" 2>/dev/null | awk 'NR == 2 { print $NF }'; } # GCT: total GC seconds
+jit_seconds() { jstat -compiler "$1" 2>/dev/null | awk 'NR == 2 { print $4 }'; } # total JIT compile seconds
 
 counters() { # counters TARGET ADMIN_PORT: the server's own counters, Prometheus text
   if [[ "$1" == bare ]]; then
@@ -182,15 +184,22 @@ ingest_rate() { # ingest_rate TARGET NAME: entries ingested per wall second of t
   python3 "$here/ingest_report.py" --rate "$OUT" "$1" "$2"
 }
 
+# Steady: two warm-up steps in a row agree within 10% in entries ingested per second, AND the JIT
+# compiled for less than JIT_QUIET (5%) of the last step's wall time. (Ingest is far more code
+# than the bare sink's parse: after the rates agreed, C2 could still take 3 us per entry, a quarter
+# of the figure being measured.)
 warm_up() {
-  local target="$1" admin="$2" port="$3" elapsed=0 i=0 rate prev=""
+  local target="$1" admin="$2" port="$3" elapsed=0 i=0 rate prev="" j0 j1
   while :; do
     i=$((i + 1))
+    j0="$(jit_seconds "$server_pid")"
     phase "$target" "warmup$i" "$admin" "$port" --duration "$WARMUP_STEP"
+    j1="$(jit_seconds "$server_pid")"
     elapsed=$((elapsed + WARMUP_STEP))
     rate="$(ingest_rate "$target" "warmup$i")"
     if (( elapsed >= WARMUP )) && [[ -n "$prev" && -n "$rate" ]] &&
-        python3 -c "import sys; sys.exit(0 if abs($rate - $prev) <= 0.1 * $prev else 1)"; then
+        python3 -c "import sys; sys.exit(0 if abs($rate - $prev) <= 0.1 * $prev else 1)" &&
+        python3 -c "import sys; sys.exit(0 if float('${j1:-0}' or 0) - float('${j0:-0}' or 0) <= ${JIT_QUIET:-0.05} * $WARMUP_STEP else 1)"; then
       echo "warmup_seconds=$elapsed" >> "$OUT/$target.start.env"; return
     fi
     if (( elapsed >= WARMUP_MAX )); then

@@ -88,6 +88,8 @@ public final class ReportQueue implements AutoCloseable {
   private volatile long deadlineNanos;
   /** Guarded by lock. */
   private boolean closed;
+  /** Guarded by lock: the dispatcher waits for its batch to fill (see {@link QueueSettings#linger}). */
+  private boolean lingering;
 
   private ReportQueue(Sink sink, QueueSettings settings, Metrics metrics, SpillFile spill) {
     this.sink = sink;
@@ -199,7 +201,10 @@ public final class ReportQueue implements AutoCloseable {
         flushSpill();
       }
       depth = queue.size();
-      notEmpty.signal();
+      // A lingering dispatcher is woken only by a full batch: that is the point of lingering.
+      if (!lingering || queue.size() >= settings.batchSize()) {
+        notEmpty.signal();
+      }
     } finally {
       lock.unlock();
     }
@@ -279,6 +284,17 @@ public final class ReportQueue implements AutoCloseable {
         try {
           while (queue.isEmpty() && spillPending() == 0 && !closing) {
             notEmpty.await();
+          }
+          long lingerNanos = settings.linger().toNanos();
+          if (lingerNanos > 0 && spillPending() == 0) {
+            lingering = true;
+            try {
+              while (lingerNanos > 0 && !closing && queue.size() < settings.batchSize()) {
+                lingerNanos = notEmpty.awaitNanos(lingerNanos);
+              }
+            } finally {
+              lingering = false;
+            }
           }
           if (closing && System.nanoTime() - deadlineNanos >= 0) {
             stop = true;

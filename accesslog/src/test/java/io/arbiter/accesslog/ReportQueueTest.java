@@ -315,8 +315,49 @@ class ReportQueueTest {
         .containsExactlyElementsOf(ids(0, 100));
   }
 
+  /** Records the size of every batch. */
+  static final class BatchSizes implements ReportQueue.Sink {
+    final List<Integer> sizes = Collections.synchronizedList(new ArrayList<>());
+    final java.util.concurrent.atomic.AtomicInteger entries = new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public CompletionStage<?> report(List<AttributeBag> batch) {
+      sizes.add(batch.size());
+      entries.addAndGet(batch.size());
+      return CompletableFuture.completedFuture(null);
+    }
+  }
+
+  /** Messages offered one by one while the dispatcher lingers travel in one batch. */
+  @Test
+  void lingerGathersMessagesIntoOneBatch() throws Exception {
+    BatchSizes sink = new BatchSizes();
+    ReportQueue q = start(sink, QueueSettings.DEFAULT.withBatchSize(100).withLinger(Duration.ofSeconds(2)));
+    for (int m = 0; m < 10; m++) {
+      q.offerAll(entries(m * 3, m * 3 + 3));
+    }
+    await("30 entries", () -> sink.entries.get() == 30);
+    assertThat(sink.sizes).containsExactly(30);
+  }
+
+  /** A full batch does not wait for the linger to end; neither does closing. */
+  @Test
+  void aFullBatchAndClosingEndTheLinger() throws Exception {
+    BatchSizes sink = new BatchSizes();
+    ReportQueue q = start(sink, QueueSettings.DEFAULT.withBatchSize(4).withLinger(Duration.ofHours(1)));
+    q.offerAll(entries(0, 2));
+    q.offerAll(entries(2, 4));
+    await("a full batch", () -> sink.entries.get() == 4);
+    q.offerAll(entries(4, 5));
+    assertThat(q.close(Duration.ofSeconds(10))).isTrue();
+    assertThat(sink.entries.get()).isEqualTo(5);
+    assertThat(sink.sizes).containsExactly(4, 1);
+  }
+
   @Test
   void settingsAreChecked() {
+    assertThatThrownBy(() -> QueueSettings.DEFAULT.withLinger(Duration.ofMillis(-1)))
+        .hasMessageContaining("linger");
     assertThatThrownBy(() -> QueueSettings.DEFAULT.withCapacity(0)).hasMessageContaining("capacity");
     assertThatThrownBy(() -> QueueSettings.DEFAULT.withOverflow(Overflow.SPILL, null))
         .hasMessageContaining("spill directory");

@@ -37,7 +37,8 @@ class AccessLogOptionsTest {
         "accesslog-spill-max", "256m",
         "otlp-mapping", mapping.toString()));
     assertThat(o.queue()).isEqualTo(new QueueSettings(20_000, 128, QueueSettings.Overflow.SPILL,
-        dir.resolve("spill"), 256L * 1024 * 1024, QueueSettings.DEFAULT_MAX_BATCHES_IN_FLIGHT));
+        dir.resolve("spill"), 256L * 1024 * 1024, QueueSettings.DEFAULT_MAX_BATCHES_IN_FLIGHT,
+        QueueSettings.DEFAULT_LINGER));
     assertThat(o.mapping().table()).containsEntry("status", List.of("response.code"));
   }
 

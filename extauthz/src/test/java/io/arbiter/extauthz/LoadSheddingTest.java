@@ -52,7 +52,8 @@ class LoadSheddingTest {
     String name = InProcessServerBuilder.generateName();
     Server server = InProcessServerBuilder.forName(name)
         .executor(executor)
-        .addStreamTracerFactory(Arrival.TRACER)
+        .addStreamTracerFactory(Arrival.tracer(java.util.Set.of(
+            io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc.getCheckMethod().getFullMethodName())))
         .addService(new AuthorizationService(engine))
         .build()
         .start();

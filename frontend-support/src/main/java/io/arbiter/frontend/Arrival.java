@@ -3,6 +3,7 @@ package io.arbiter.frontend;
 import io.grpc.Context;
 import io.grpc.Metadata;
 import io.grpc.ServerStreamTracer;
+import java.util.Set;
 
 /**
  * How long a gRPC call waited in Arbiter's queue, for load shedding ({@code settings.overload}).
@@ -12,7 +13,8 @@ import io.grpc.ServerStreamTracer;
  * and runs the service. {@link #TRACER} notes both moments and a front end reads the difference
  * with {@link #queuedNanos()}: the time spent waiting for a thread, not the call's own work (on a
  * cold JVM the first call's own work, class loading included, can take a second; that is not
- * overload). The server installs the tracer with {@code ServerBuilder.addStreamTracerFactory}.
+ * overload). The server installs {@link #tracer} for the methods that shed with {@code
+ * ServerBuilder.addStreamTracerFactory}; {@link #TRACER} times every call.
  */
 public final class Arrival {
   private static final Context.Key<Times> KEY = Context.key("arbiter-arrival");
@@ -40,6 +42,24 @@ public final class Arrival {
       return new Times();
     }
   };
+
+  /** Traces nothing: what {@link #tracer} gives the methods it was not asked to time. */
+  private static final ServerStreamTracer NONE = new ServerStreamTracer() {};
+
+  /**
+   * Notes arrival and start only for calls of {@code fullMethodNames} ({@code package.Service/Method}),
+   * so the other calls (access-log streams, OTLP exports, health checks) cost no tracer and no
+   * context of their own.
+   */
+  public static ServerStreamTracer.Factory tracer(Set<String> fullMethodNames) {
+    Set<String> methods = Set.copyOf(fullMethodNames);
+    return new ServerStreamTracer.Factory() {
+      @Override
+      public ServerStreamTracer newServerStreamTracer(String fullMethodName, Metadata headers) {
+        return methods.contains(fullMethodName) ? new Times() : NONE;
+      }
+    };
+  }
 
   private Arrival() {}
 

@@ -164,15 +164,18 @@ public final class ArbiterServer implements AutoCloseable {
       logs = AccessLogs.start(engine, accessLogOptions);
       AuthorizationService authorization = new AuthorizationService(engine);
       authorization.warmUp();
+      NettyServerBuilder builder =
+          NettyServerBuilder.forAddress(new InetSocketAddress(options.grpcHost(), options.grpcPort()));
+      if (options.inlineCalls()) {
+        InlineCalls.install(builder, ex, Set.of(AuthorizationGrpc.getCheckMethod().getFullMethodName(),
+            RateLimitServiceGrpc.getShouldRateLimitMethod().getFullMethodName()));
+      } else {
+        builder.executor(ex);
+      }
       server =
-          NettyServerBuilder.forAddress(new InetSocketAddress(options.grpcHost(), options.grpcPort()))
-              .executor(ex)
-              .callExecutor(new InlineCalls(options.inlineCalls()
-                  ? Set.of(AuthorizationGrpc.getCheckMethod().getFullMethodName(),
-                      RateLimitServiceGrpc.getShouldRateLimitMethod().getFullMethodName())
-                  : Set.of()))
+          builder
               .maxInboundMessageSize(options.maxMessageBytes())
-              .addStreamTracerFactory(Arrival.TRACER)
+              .addStreamTracerFactory(Arrival.tracer(Set.of(AuthorizationGrpc.getCheckMethod().getFullMethodName())))
               .addService(authorization)
               .addService(logs.accessLogService())
               .addService(logs.otlpLogsService())

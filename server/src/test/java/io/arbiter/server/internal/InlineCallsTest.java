@@ -44,9 +44,9 @@ class InlineCallsTest {
   void namedMethodsRunOnTheTransportThreadAndOthersOnTheExecutor() throws Exception {
     AtomicReference<String> checkThread = new AtomicReference<>();
     AtomicReference<String> rateLimitThread = new AtomicReference<>();
-    server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-        .executor(pool)
-        .callExecutor(new InlineCalls(Set.of(AuthorizationGrpc.getCheckMethod().getFullMethodName())))
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
+    InlineCalls.install(builder, pool, Set.of(AuthorizationGrpc.getCheckMethod().getFullMethodName()));
+    server = builder
         .addService(new AuthorizationGrpc.AuthorizationImplBase() {
           @Override
           public void check(CheckRequest request, StreamObserver<CheckResponse> out) {
@@ -67,12 +67,14 @@ class InlineCallsTest {
         .start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
 
-    AuthorizationGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-        .check(CheckRequest.getDefaultInstance());
-    RateLimitServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
-        .shouldRateLimit(RateLimitRequest.getDefaultInstance());
-
-    assertThat(checkThread.get()).startsWith("grpc-default-worker");
-    assertThat(rateLimitThread.get()).isEqualTo("test-pool");
+    // Many calls: a call whose message arrives with its headers must not slip onto the pool.
+    for (int i = 0; i < 200; i++) {
+      AuthorizationGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .check(CheckRequest.getDefaultInstance());
+      assertThat(checkThread.get()).startsWith("grpc-default-worker");
+      RateLimitServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .shouldRateLimit(RateLimitRequest.getDefaultInstance());
+      assertThat(rateLimitThread.get()).isEqualTo("test-pool");
+    }
   }
 }

@@ -37,9 +37,10 @@ mkdir -p "$OUT"
 copy_jars threadcpu.sh
 
 server_pid="" redis_pid=""
-cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  [[ -n "$redis_pid" ]] && kill "$redis_pid" 2>/dev/null && wait "$redis_pid" 2>/dev/null
+cleanup() { # under set -e a failing wait (a killed process's status) would end this early
+  set +e
+  if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; fi
+  if [[ -n "$redis_pid" ]]; then kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null; fi
   return 0
 }
 trap cleanup EXIT

@@ -37,6 +37,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$root"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 
 DURATION="${DURATION:-20}"
 WARMUP="${WARMUP:-20}"
@@ -69,18 +71,9 @@ done
 "$root/benchmarks/build-if-needed.sh"
 mkdir -p "$OUT/jars"
 echo "results in $OUT" >&2
-for j in server/target/arbiter.jar benchmarks/target/benchmarks.jar; do
-  cp "$root/$j" "$OUT/jars/"
-  python3 -c 'import sys, zipfile; bad = zipfile.ZipFile(sys.argv[1]).testzip(); sys.exit(bad and "corrupt entry " + bad)' \
-    "$OUT/jars/$(basename "$j")" || { echo "ingest.sh: $j is incomplete (a build running?); try again" >&2; exit 1; }
-done
-BENCH_JAR="$OUT/jars/benchmarks.jar"
-ARBITER_JAR="$OUT/jars/arbiter.jar"
+copy_jars ingest.sh
 cp "$here/ingest.yaml" "$OUT/ingest.yaml"
 
-pin() { local cpus="$1"; shift; if [[ -n "$cpus" ]]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi; }
-run_pinned() { local cpus="$1"; shift; if [[ -n "$cpus" ]]; then taskset -c "$cpus" "$@"; else "$@"; fi; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 {
   echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -113,7 +106,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 cpu_stat() { # busy (user+nice+system) and steal ticks of the server's CPU (all CPUs when not pinned)
   local pattern='^cpu '
   if [[ -n "${SERVER_CPUS:-}" && "$SERVER_CPUS" =~ ^[0-9]+$ ]]; then pattern="^cpu$SERVER_CPUS "; fi

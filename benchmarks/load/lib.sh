@@ -1,4 +1,5 @@
-# Shared pieces of the load scripts (sourced by cache.sh and quota.sh; not run on its own).
+# Shared pieces of the load scripts (sourced by run.sh, cache.sh, quota.sh, ingest.sh, overload.sh and
+# threadcpu.sh; not run on its own).
 # The caller sets `set -euo pipefail`, $root (the repository) and $OUT (the results directory).
 
 # pin CPUS CMD...: exec CMD on the taskset CPU list CPUS (no pinning when empty); for ( subshells ).

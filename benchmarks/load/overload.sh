@@ -25,6 +25,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$root"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 
 RULES="${RULES:-1000}"
 HEAVY="${HEAVY:-0}"
@@ -51,23 +53,7 @@ done
 "$root/benchmarks/build-if-needed.sh"
 mkdir -p "$OUT/jars"
 echo "results in $OUT" >&2
-for j in server/target/arbiter.jar benchmarks/target/benchmarks.jar; do
-  cp "$root/$j" "$OUT/jars/"
-done
-BENCH_JAR="$OUT/jars/benchmarks.jar"
-ARBITER_JAR="$OUT/jars/arbiter.jar"
-
-run_on() { # run_on CPUS command...
-  local cpus="$1"; shift
-  if [[ -n "$cpus" ]]; then taskset -c "$cpus" "$@"; else "$@"; fi
-}
-pin() { # pin CPUS command...: exec it, pinned when CPUS is set, so that $! is the JVM's PID
-  local cpus="$1"; shift
-  if [[ -n "$cpus" ]]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi
-}
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+copy_jars overload.sh
 
 java -cp "$BENCH_JAR" io.arbiter.bench.GrpcBodyFile "$OUT/check.bin" >&2
 if (( HEAVY > 0 )); then
@@ -110,7 +96,7 @@ trap cleanup EXIT
 
 h2() { # h2 PORT ARGS...: h2load against the Check method
   local port="$1"; shift
-  run_on "$CLIENT_CPUS" h2load -d "$OUT/check.bin" -H 'content-type: application/grpc' -H 'te: trailers' "$@" \
+  run_pinned "$CLIENT_CPUS" h2load -d "$OUT/check.bin" -H 'content-type: application/grpc' -H 'te: trailers' "$@" \
     "http://127.0.0.1:$port/envoy.service.auth.v3.Authorization/Check"
 }
 
@@ -162,7 +148,7 @@ for mode in shed noshed; do
   h2 "$grpc_port" -c 4 -m 32 -D 10 > "$OUT/$mode.capacity.h2load.txt" 2>&1
   capacity="$(awk '/^finished in/ { print int($4) }' "$OUT/$mode.capacity.h2load.txt")"
   # Unloaded latency of one request, for reference.
-  run_on "$CLIENT_CPUS" java -cp "$BENCH_JAR" io.arbiter.bench.LatencyProbe 127.0.0.1 "$grpc_port" \
+  run_pinned "$CLIENT_CPUS" java -cp "$BENCH_JAR" io.arbiter.bench.LatencyProbe 127.0.0.1 "$grpc_port" \
     "$PROBE_RATE" 5 "$PROBE_DEADLINE_MS" > "$OUT/$mode.idle.probe.txt" 2>&1
   offered=$(( capacity * FACTOR ))
   per_client=$(( offered / OFFER_CLIENTS ))
@@ -175,7 +161,7 @@ for mode in shed noshed; do
     > "$OUT/$mode.offer.h2load.txt" 2>&1 &
   offer=$!
   sleep 2 # let the queue build before probing
-  run_on "$CLIENT_CPUS" java -cp "$BENCH_JAR" io.arbiter.bench.LatencyProbe 127.0.0.1 "$grpc_port" \
+  run_pinned "$CLIENT_CPUS" java -cp "$BENCH_JAR" io.arbiter.bench.LatencyProbe 127.0.0.1 "$grpc_port" \
     "$PROBE_RATE" "$((DURATION - 4))" "$PROBE_DEADLINE_MS" > "$OUT/$mode.probe.txt" 2>&1
   wait "$offer" || true
   wait "$watcher" || true

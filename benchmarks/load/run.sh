@@ -24,6 +24,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$root"
+# shellcheck source=lib.sh
+source "$here/lib.sh"
 
 DURATION="${DURATION:-15}"
 WARMUP="${WARMUP:-10}"
@@ -50,33 +52,12 @@ done
 mkdir -p "$OUT/jars"
 echo "results in $OUT" >&2
 
-# Run copies of the jars, so that a rebuild during the run cannot change or truncate them.
-for j in server/target/arbiter.jar benchmarks/target/benchmarks.jar; do
-  cp "$root/$j" "$OUT/jars/"
-  python3 -c 'import sys, zipfile; bad = zipfile.ZipFile(sys.argv[1]).testzip(); sys.exit(bad and "corrupt entry " + bad)' \
-    "$OUT/jars/$(basename "$j")" || { echo "run.sh: $j is incomplete (a build running?); try again" >&2; exit 1; }
-done
-BENCH_JAR="$OUT/jars/benchmarks.jar"
-ARBITER_JAR="$OUT/jars/arbiter.jar"
+copy_jars run.sh
 # Only the gRPC Check port is measured: turn the HTTP-mode check port off where there is one.
 ARBITER_EXTRA_FLAGS=""
 if java -jar "$ARBITER_JAR" help 2>/dev/null | grep -q -- '--http-port'; then
   ARBITER_EXTRA_FLAGS="--http-port -1"
 fi
-
-pin() { # pin CPUS command...: exec the command, pinned when CPUS is set (keeps the PID of $!)
-  local cpus="$1"; shift
-  if [[ -n "$cpus" ]]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi
-}
-
-run_pinned() { # run_pinned CPUS command...: run it (not exec: bash's time must see it end)
-  local cpus="$1"; shift
-  if [[ -n "$cpus" ]]; then taskset -c "$cpus" "$@"; else "$@"; fi
-}
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # The request body and the configs (the same generator as the JMH rule sets).
 java -cp "$BENCH_JAR" io.arbiter.bench.GrpcBodyFile "$OUT/check.bin" >&2
@@ -120,10 +101,6 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-
-cpu_ticks() { # utime + stime of a process, in clock ticks
-  awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
-}
 
 cpu_stat() { # busy (user, nice, system: not irq time) and steal ticks of the server's CPU (all CPUs when not pinned), from /proc/stat
   local cpus="${SERVER_CPUS:-}"

@@ -14,7 +14,7 @@ import java.util.Set;
  * with {@link #queuedNanos()}: the time spent waiting for a thread, not the call's own work (on a
  * cold JVM the first call's own work, class loading included, can take a second; that is not
  * overload). The server installs {@link #tracer} for the methods that shed with {@code
- * ServerBuilder.addStreamTracerFactory}; {@link #TRACER} times every call.
+ * ServerBuilder.addStreamTracerFactory}.
  */
 public final class Arrival {
   private static final Context.Key<Times> KEY = Context.key("arbiter-arrival");
@@ -34,14 +34,6 @@ public final class Arrival {
       started = System.nanoTime();
     }
   }
-
-  /** Notes each call's arrival and start. */
-  public static final ServerStreamTracer.Factory TRACER = new ServerStreamTracer.Factory() {
-    @Override
-    public ServerStreamTracer newServerStreamTracer(String fullMethodName, Metadata headers) {
-      return new Times();
-    }
-  };
 
   /** Traces nothing: what {@link #tracer} gives the methods it was not asked to time. */
   private static final ServerStreamTracer NONE = new ServerStreamTracer() {};

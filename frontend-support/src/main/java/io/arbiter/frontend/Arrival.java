@@ -10,7 +10,7 @@ import java.util.Set;
  *
  * <p>grpc-java reads a call's headers on its transport thread, then queues the call for the
  * server's executor, which starts it ({@code serverCallStarted}) and only then parses its message
- * and runs the service. {@link #TRACER} notes both moments and a front end reads the difference
+ * and runs the service. {@link #tracer} notes both moments and a front end reads the difference
  * with {@link #queuedNanos()}: the time spent waiting for a thread, not the call's own work (on a
  * cold JVM the first call's own work, class loading included, can take a second; that is not
  * overload). The server installs {@link #tracer} for the methods that shed with {@code

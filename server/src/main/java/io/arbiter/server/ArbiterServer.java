@@ -166,8 +166,9 @@ public final class ArbiterServer implements AutoCloseable {
       authorization.warmUp();
       NettyServerBuilder builder =
           NettyServerBuilder.forAddress(new InetSocketAddress(options.grpcHost(), options.grpcPort()));
+      String check = AuthorizationGrpc.getCheckMethod().getFullMethodName();
       if (options.inlineCalls()) {
-        InlineCalls.install(builder, ex, Set.of(AuthorizationGrpc.getCheckMethod().getFullMethodName(),
+        InlineCalls.install(builder, ex, Set.of(check,
             RateLimitServiceGrpc.getShouldRateLimitMethod().getFullMethodName()));
       } else {
         builder.executor(ex);
@@ -175,7 +176,7 @@ public final class ArbiterServer implements AutoCloseable {
       server =
           builder
               .maxInboundMessageSize(options.maxMessageBytes())
-              .addStreamTracerFactory(Arrival.tracer(Set.of(AuthorizationGrpc.getCheckMethod().getFullMethodName())))
+              .addStreamTracerFactory(Arrival.tracer(Set.of(check)))
               .addService(authorization)
               .addService(logs.accessLogService())
               .addService(logs.otlpLogsService())

@@ -102,14 +102,7 @@ public final class Json {
     }
   }
 
-  /** A duration as an exact decimal number of seconds: {@code 1.5}, {@code 0.000001}, {@code 3}. */
-  public static String seconds(Duration d) {
-    StringBuilder out = new StringBuilder(24);
-    seconds(out, d);
-    return out.toString();
-  }
-
-  /** Appends {@link #seconds(Duration)}'s text without building a string first. */
+  /** Appends a duration as an exact decimal number of seconds: {@code 1.5}, {@code 0.000001}, {@code 3}. */
   public static void seconds(StringBuilder out, Duration d) {
     long s = d.getSeconds();
     int nanos = d.getNano();

@@ -27,9 +27,10 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code checkResponses}: {@link CheckResponses#check} (map, decide, build the {@code
  *       CheckResponse}) on an already-built request. It builds a fresh pipeline per call (the
  *       CLI's use), which the server does not.
- *   <li>{@code serverPath}: what the server does per call beyond HTTP/2: parse the request from
- *       its wire bytes, run {@link AuthorizationService#check} (one service instance, as bound to
- *       the gRPC server; the answer completes synchronously) and serialize the response.
+ *   <li>{@code serverPath}: what the server does per call beyond HTTP/2: {@link
+ *       AuthorizationService#check(byte[], StreamObserver)} on the request's wire bytes (one service
+ *       instance, as bound to the gRPC server, which reads the bytes without building the generated
+ *       message; the answer completes synchronously) and serialize the response.
  *   <li>{@code bareServerPath}: what the bare baseline ({@link BareAuthorizationServer}) does per
  *       call: parse, answer an empty OK response, serialize it. {@code serverPath - bareServerPath}
  *       (time and {@code gc.alloc.rate.norm}) is Arbiter's cost beyond gRPC's own.
@@ -101,7 +102,7 @@ public class CheckPipelineBenchmark {
   @Benchmark
   public byte[] serverPath() throws Exception {
     capture.response = null;
-    service.check(CheckRequest.parseFrom(wire), capture);
+    service.check(wire, capture);
     return capture.response.toByteArray();
   }
 

@@ -6,10 +6,23 @@ import io.arbiter.frontend.Arrival;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.grpc.BindableService;
+import io.grpc.KnownLength;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.Objects;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Envoy's {@code envoy.service.auth.v3.Authorization/Check}, served from a {@link PolicyEngine}.
@@ -26,9 +39,10 @@ import java.util.Objects;
  * client gone) is not answered and is counted in {@code arbiter_extauthz_cancelled_total}.
  * Thread-safe.
  */
-public final class AuthorizationService extends AuthorizationGrpc.AuthorizationImplBase {
+public final class AuthorizationService implements AuthorizationGrpc.AsyncService, BindableService {
   private final CheckPipeline pipeline;
   private final Counter cancelled;
+  private final Counter malformed;
 
   public AuthorizationService(PolicyEngine engine) {
     Objects.requireNonNull(engine, "engine");
@@ -37,6 +51,11 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
         engine.services().metrics().counter(
             "arbiter_extauthz_cancelled_total",
             "ext_authz checks whose call was cancelled before the answer was sent.");
+    this.malformed =
+        engine.services().metrics().counter(
+            "arbiter_extauthz_malformed_total",
+            "ext_authz calls failed with INVALID_ARGUMENT: the request was not a well-formed"
+                + " CheckRequest.");
   }
 
   /**
@@ -47,26 +66,104 @@ public final class AuthorizationService extends AuthorizationGrpc.AuthorizationI
     pipeline.warmUp();
   }
 
+  /**
+   * This service with {@code Check} taking its request serialized ({@link #check(byte[],
+   * StreamObserver)}), so the server never builds the generated {@code CheckRequest}. The service's
+   * name, method and schema (for reflection) are Envoy's.
+   */
+  @Override
+  public ServerServiceDefinition bindService() {
+    ServiceDescriptor envoys = AuthorizationGrpc.getServiceDescriptor();
+    MethodDescriptor<byte[], CheckResponse> check =
+        AuthorizationGrpc.getCheckMethod().toBuilder(
+                WIRE, ProtoUtils.marshaller(CheckResponse.getDefaultInstance()))
+            .build();
+    return ServerServiceDefinition.builder(
+            ServiceDescriptor.newBuilder(envoys.getName())
+                .setSchemaDescriptor(envoys.getSchemaDescriptor())
+                .addMethod(check)
+                .build())
+        .addMethod(check, ServerCalls.asyncUnaryCall(this::check))
+        .build();
+  }
+
+  /** A request's bytes as they arrived, copied once. */
+  private static final MethodDescriptor.Marshaller<byte[]> WIRE =
+      new MethodDescriptor.Marshaller<>() {
+        @Override
+        public InputStream stream(byte[] value) {
+          return new ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(InputStream stream) {
+          try {
+            return stream instanceof KnownLength
+                ? stream.readNBytes(stream.available())
+                : stream.readAllBytes();
+          } catch (IOException e) {
+            throw Status.INTERNAL.withDescription("could not read the request").withCause(e)
+                .asRuntimeException();
+          }
+        }
+      };
+
   @Override
   public void check(CheckRequest request, StreamObserver<CheckResponse> responseObserver) {
+    ServerCallStreamObserver<CheckResponse> call = open(responseObserver);
+    if (call != null && call.isCancelled()) {
+      return;
+    }
+    answer(pipeline.check(request, Arrival.queuedNanos()), call, responseObserver);
+  }
+
+  /**
+   * {@code Check} with the request as serialized, read without building the generated message
+   * (what {@link #bindService()} binds). A request that is not a well-formed {@code CheckRequest}
+   * fails the call with {@code INVALID_ARGUMENT}, counted in {@code
+   * arbiter_extauthz_malformed_total}; Envoy then applies its {@code failure_mode_allow}.
+   */
+  public void check(byte[] request, StreamObserver<CheckResponse> responseObserver) {
+    ServerCallStreamObserver<CheckResponse> call = open(responseObserver);
+    if (call != null && call.isCancelled()) {
+      return;
+    }
+    CompletionStage<CheckResponses.Outcome> outcome;
+    try {
+      outcome = pipeline.check(request, Arrival.queuedNanos());
+    } catch (InvalidProtocolBufferException e) {
+      malformed.inc();
+      responseObserver.onError(Status.INVALID_ARGUMENT
+          .withDescription("malformed CheckRequest: " + e.getMessage()).asRuntimeException());
+      return;
+    }
+    answer(outcome, call, responseObserver);
+  }
+
+  /** The call's server side, set up to be answered; counted when it is already cancelled. */
+  private ServerCallStreamObserver<CheckResponse> open(StreamObserver<CheckResponse> observer) {
     ServerCallStreamObserver<CheckResponse> call =
-        responseObserver instanceof ServerCallStreamObserver<CheckResponse> s ? s : null;
+        observer instanceof ServerCallStreamObserver<CheckResponse> s ? s : null;
     if (call != null) {
       // With a handler set, answering a cancelled call is a no-op instead of an exception.
       call.setOnCancelHandler(() -> {});
       if (call.isCancelled()) {
         cancelled.inc();
-        return;
       }
     }
-    pipeline
-        .check(request, Arrival.queuedNanos())
-        .whenComplete(
-            (outcome, error) -> {
-              CheckResponse response =
-                  error == null ? outcome.response() : pipeline.failure(error).response();
-              respond(call, responseObserver, response);
-            });
+    return call;
+  }
+
+  private void answer(
+      CompletionStage<CheckResponses.Outcome> outcome,
+      ServerCallStreamObserver<CheckResponse> call,
+      StreamObserver<CheckResponse> responseObserver) {
+    outcome.whenComplete(
+        (done, error) -> {
+          CheckResponse response =
+              error == null ? done.response() : pipeline.failure(error).response();
+          respond(call, responseObserver, response);
+        });
   }
 
   private void respond(

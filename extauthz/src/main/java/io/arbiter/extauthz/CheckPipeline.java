@@ -7,6 +7,7 @@ import io.arbiter.engine.config.ConfigSnapshot;
 import io.arbiter.engine.config.Settings;
 import io.arbiter.engine.spi.LogLimiter;
 import io.arbiter.extauthz.CheckResponses.Outcome;
+import com.google.protobuf.InvalidProtocolBufferException;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import java.util.List;
 import java.util.Optional;
@@ -98,21 +99,44 @@ final class CheckPipeline {
   CompletionStage<Outcome> check(CheckRequest request, long queuedNanos) {
     try {
       Optional<ConfigSnapshot> snapshot = engine.current();
-      Settings settings = snapshot.map(ConfigSnapshot::settings).orElse(Settings.DEFAULT);
-      CheckRequestMapper.Mapping mapping = mapper.map(request, settings);
-      if (mapping.rejected()) {
-        CheckRequestMapper.Rejection rejection = mapping.rejection();
-        CheckDecision decision =
-            new CheckDecision(
-                PolicyEngine.newDecisionId(), rejection.toResult(), List.of(),
-                snapshot.map(ConfigSnapshot::version).orElse(""), List.of());
-        return CompletableFuture.completedFuture(
-            new Outcome(decision, CheckResponseMapper.toResponse(decision, rejection.reason())));
-      }
-      return engine.check(mapping.attributes(), queuedNanos).handle(this::answer);
+      return decide(snapshot, mapper.map(request, settings(snapshot)), queuedNanos);
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(failure(e));
     }
+  }
+
+  /**
+   * The same for a serialized request, read straight off the wire ({@link
+   * CheckRequestMapper#map(byte[], Settings)}): what the gRPC server binds.
+   *
+   * @throws InvalidProtocolBufferException when {@code wire} is not a well-formed {@code
+   *     CheckRequest}; there is nothing to decide then
+   */
+  CompletionStage<Outcome> check(byte[] wire, long queuedNanos) throws InvalidProtocolBufferException {
+    try {
+      Optional<ConfigSnapshot> snapshot = engine.current();
+      return decide(snapshot, mapper.map(wire, settings(snapshot)), queuedNanos);
+    } catch (RuntimeException e) {
+      return CompletableFuture.completedFuture(failure(e));
+    }
+  }
+
+  private static Settings settings(Optional<ConfigSnapshot> snapshot) {
+    return snapshot.map(ConfigSnapshot::settings).orElse(Settings.DEFAULT);
+  }
+
+  private CompletionStage<Outcome> decide(
+      Optional<ConfigSnapshot> snapshot, CheckRequestMapper.Mapping mapping, long queuedNanos) {
+    if (mapping.rejected()) {
+      CheckRequestMapper.Rejection rejection = mapping.rejection();
+      CheckDecision decision =
+          new CheckDecision(
+              PolicyEngine.newDecisionId(), rejection.toResult(), List.of(),
+              snapshot.map(ConfigSnapshot::version).orElse(""), List.of());
+      return CompletableFuture.completedFuture(
+          new Outcome(decision, CheckResponseMapper.toResponse(decision, rejection.reason())));
+    }
+    return engine.check(mapping.attributes(), queuedNanos).handle(this::answer);
   }
 
   private Outcome answer(CheckDecision decision, Throwable error) {

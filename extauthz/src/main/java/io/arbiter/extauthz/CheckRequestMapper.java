@@ -2,13 +2,13 @@ package io.arbiter.extauthz;
 
 import com.codahale.metrics.Counter;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Timestamp;
 import io.arbiter.engine.AttributeBag;
 import io.arbiter.engine.config.Settings;
 import io.arbiter.engine.metrics.Metrics;
 import io.arbiter.engine.spi.CheckResult;
 import io.arbiter.engine.spi.Code;
-import io.arbiter.frontend.QueryStrings;
 import io.arbiter.frontend.Structs;
 import io.arbiter.frontend.Texts;
 import io.envoyproxy.envoy.config.core.v3.Address;
@@ -17,7 +17,6 @@ import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.service.auth.v3.AttributeContext;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -83,8 +82,6 @@ public final class CheckRequestMapper {
   public static final String HEADERS_TOO_LARGE = "headers_too_large";
   public static final String BODY_TOO_LARGE = "body_too_large";
 
-  private static final String GRPC_CONTENT_TYPE = "application/grpc";
-
   private final Counter tooManyHeaders;
   private final Counter headersTooLarge;
   private final Counter bodyTooLarge;
@@ -142,60 +139,80 @@ public final class CheckRequestMapper {
     AttributeContext attrs = request.getAttributes();
     AttributeContext.HttpRequest http =
         attrs.getRequest().hasHttp() ? attrs.getRequest().getHttp() : null;
+    CheckFields f = new CheckFields();
     if (http != null) {
-      Rejection r = checkCounts(http, limits);
+      int bodyBytes = http.getRawBody().isEmpty() ? http.getBodyBytes().size() : http.getRawBody().size();
+      Rejection r = checkCounts(http.getHeadersCount() + http.getHeaderMap().getHeadersCount(), bodyBytes, limits);
       if (r != null) {
         return new Mapping(null, r);
       }
-    }
-    AttributeBag.Builder bag = AttributeBag.builder();
-    if (http != null) {
-      Map<String, String> headers = headers(http, limits.maxHeaderBytes());
-      if (headers == null) {
-        headersTooLarge.inc();
-        return new Mapping(
-            null,
-            new Rejection(
-                HEADERS_TOO_LARGE,
-                "request headers are larger than the limit of " + limits.maxHeaderBytes() + " bytes",
-                limits.overLimitHttpStatus()));
+      f.headers = headers(http, limits.maxHeaderBytes());
+      if (f.headers == null) {
+        return headersTooLarge(limits);
       }
-      http(http, headers, bag);
-    } else {
-      bag.put("context.protocol", "tcp");
+      f.http = true;
+      f.method = http.getMethod();
+      f.path = http.getPath();
+      f.host = http.getHost();
+      f.scheme = http.getScheme();
+      f.protocol = http.getProtocol();
+      f.size = http.getSize();
+      f.body = http.getBody();
+      f.rawBody = http.getRawBody();
     }
-    peer(attrs.getSource(), SOURCE, bag);
-    peer(attrs.getDestination(), DESTINATION, bag);
-    AttributeContext.Peer source = attrs.getSource();
-    bag.put(
-        "connection.mtls", !source.getPrincipal().isEmpty() || !source.getCertificate().isEmpty());
-    bag.putNonEmpty("connection.peer_certificate", source.getCertificate());
-    String sni = attrs.hasTlsSession() ? attrs.getTlsSession().getSni() : "";
-    if (sni.isEmpty() && http == null) {
-      sni = attrs.getDestination().getService();
-    }
-    bag.putNonEmpty("connection.requested_server_name", sni);
+    peer(attrs.getSource(), f.source);
+    peer(attrs.getDestination(), f.destination);
+    f.sni = attrs.hasTlsSession() ? attrs.getTlsSession().getSni() : "";
     if (attrs.getRequest().hasTime()) {
       Timestamp t = attrs.getRequest().getTime();
-      bag.put("request.time", Instant.ofEpochSecond(t.getSeconds(), t.getNanos()));
+      f.hasTime = true;
+      f.timeSeconds = t.getSeconds();
+      f.timeNanos = t.getNanos();
     }
-    bag.put("context.reporter.kind", "inbound");
-    if (attrs.getContextExtensionsCount() > 0) {
-      bag.put("context.extensions", attrs.getContextExtensionsMap());
+    f.contextExtensions = attrs.getContextExtensionsMap();
+    f.metadataContext = attrs.hasMetadataContext() ? attrs.getMetadataContext() : null;
+    f.routeMetadataContext = attrs.hasRouteMetadataContext() ? attrs.getRouteMetadataContext() : null;
+    return new Mapping(f.toBag(), null);
+  }
+
+  /**
+   * Maps a serialized {@code CheckRequest} as {@link #map} maps the parsed one, with the same
+   * result for every input, but reading the wire straight into the fields mapping needs ({@link
+   * CheckWireDecoder}) instead of building the generated message first: what the gRPC server does
+   * per call. Never throws for any content of a well-formed request.
+   *
+   * @throws InvalidProtocolBufferException when {@code wire} is not a well-formed {@code
+   *     CheckRequest} (exactly when {@code CheckRequest.parseFrom} would throw)
+   */
+  public Mapping map(byte[] wire, Settings limits) throws InvalidProtocolBufferException {
+    CheckFields f = CheckWireDecoder.decode(wire);
+    if (f == null) {
+      return map(CheckRequest.parseFrom(wire), limits); // an unusual encoding: the generated parser
     }
-    if (attrs.hasMetadataContext()) {
-      putNonEmpty(bag, "context.metadata", Structs.filterMetadata(attrs.getMetadataContext()));
+    if (f.http) {
+      Rejection r = checkCounts(f.headerCount, f.bodyBytes(), limits);
+      if (r != null) {
+        return new Mapping(null, r);
+      }
+      if (f.headerBytes > limits.maxHeaderBytes()) {
+        return headersTooLarge(limits);
+      }
     }
-    if (attrs.hasRouteMetadataContext()) {
-      putNonEmpty(
-          bag, "context.route_metadata", Structs.filterMetadata(attrs.getRouteMetadataContext()));
-    }
-    return new Mapping(bag.build(), null);
+    return new Mapping(f.toBag(), null);
+  }
+
+  private Mapping headersTooLarge(Settings limits) {
+    headersTooLarge.inc();
+    return new Mapping(
+        null,
+        new Rejection(
+            HEADERS_TOO_LARGE,
+            "request headers are larger than the limit of " + limits.maxHeaderBytes() + " bytes",
+            limits.overLimitHttpStatus()));
   }
 
   /** The cheap limits, checked before any header is read: entry count and body size. */
-  private Rejection checkCounts(AttributeContext.HttpRequest http, Settings limits) {
-    int count = http.getHeadersCount() + http.getHeaderMap().getHeadersCount();
+  private Rejection checkCounts(int count, int bodyBytes, Settings limits) {
     if (count > limits.maxHeaders()) {
       tooManyHeaders.inc();
       return new Rejection(
@@ -203,7 +220,6 @@ public final class CheckRequestMapper {
           "request has " + count + " headers, more than the limit of " + limits.maxHeaders(),
           limits.overLimitHttpStatus());
     }
-    int bodyBytes = http.getRawBody().isEmpty() ? http.getBodyBytes().size() : http.getRawBody().size();
     if (bodyBytes > limits.maxBodyBytes()) {
       bodyTooLarge.inc();
       int status = limits.overLimitHttpStatus() == 431 ? 413 : limits.overLimitHttpStatus();
@@ -259,77 +275,26 @@ public final class CheckRequestMapper {
     return Collections.unmodifiableMap(out);
   }
 
-  private static void add(Map<String, String> headers, String name, String value) {
+  static void add(Map<String, String> headers, String name, String value) {
     String previous = headers.putIfAbsent(name, value);
     if (previous != null) {
       headers.put(name, previous + "," + value);
     }
   }
 
-  private static void http(
-      AttributeContext.HttpRequest http, Map<String, String> headers, AttributeBag.Builder bag) {
-    bag.putNonEmpty("request.method", http.getMethod());
-    String target = http.getPath();
-    if (!target.isEmpty()) {
-      int end = QueryStrings.pathEnd(target);
-      bag.put("request.path", end == target.length() ? target : target.substring(0, end));
-      Map<String, String> query = QueryStrings.parameters(target);
-      if (!query.isEmpty()) {
-        bag.put("request.query_params", query);
-      }
-    }
-    bag.putNonEmpty("request.host", http.getHost());
-    bag.putNonEmpty("destination.service.host", http.getHost());
-    bag.putNonEmpty("request.scheme", http.getScheme());
-    bag.putNonEmpty("request.protocol", http.getProtocol());
-    if (http.getSize() >= 0) {
-      bag.put("request.size", http.getSize());
-    }
-    if (!http.getRawBody().isEmpty()) {
-      bag.put("request.body", Texts.decodeUtf8(http.getRawBody()));
-    } else {
-      bag.putNonEmpty("request.body", http.getBody());
-    }
-    if (!headers.isEmpty()) {
-      bag.put("request.headers", headers);
-    }
-    bag.putNonEmpty("request.id", headers.get("x-request-id"));
-    bag.putNonEmpty("request.useragent", headers.get("user-agent"));
-    String contentType = headers.get("content-type");
-    bag.put(
-        "context.protocol",
-        contentType != null && contentType.regionMatches(true, 0, GRPC_CONTENT_TYPE, 0, GRPC_CONTENT_TYPE.length())
-            ? "grpc"
-            : "http");
-  }
-
-  /** The attribute names of one peer, so no name is built per call. */
-  private record PeerNames(String ip, String port, String principal, String labels) {}
-
-  private static final PeerNames SOURCE =
-      new PeerNames("source.ip", "source.port", "source.principal", "source.labels");
-  private static final PeerNames DESTINATION =
-      new PeerNames(
-          "destination.ip", "destination.port", "destination.principal", "destination.labels");
-
-  private static void peer(AttributeContext.Peer peer, PeerNames names, AttributeBag.Builder bag) {
+  private static void peer(AttributeContext.Peer peer, CheckFields.Peer out) {
     Address address = peer.getAddress();
     if (address.hasSocketAddress()) {
       SocketAddress socket = address.getSocketAddress();
-      bag.putNonEmpty(names.ip(), socket.getAddress());
+      out.ip = socket.getAddress();
       if (socket.getPortSpecifierCase() == SocketAddress.PortSpecifierCase.PORT_VALUE) {
-        bag.put(names.port(), (long) socket.getPortValue());
+        out.hasPort = true;
+        out.port = socket.getPortValue();
       }
     }
-    bag.putNonEmpty(names.principal(), peer.getPrincipal());
-    if (peer.getLabelsCount() > 0) {
-      bag.put(names.labels(), peer.getLabelsMap());
-    }
-  }
-
-  private static void putNonEmpty(AttributeBag.Builder bag, String name, Map<String, Object> value) {
-    if (!value.isEmpty()) {
-      bag.put(name, value);
-    }
+    out.service = peer.getService();
+    out.principal = peer.getPrincipal();
+    out.certificate = peer.getCertificate();
+    out.labels = peer.getLabelsMap();
   }
 }

@@ -275,9 +275,13 @@ class ArbiterServerTest {
     assertThatThrownBy(() -> io.grpc.stub.ClientCalls.blockingUnaryCall(
             channel, raw, io.grpc.CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS), garbage))
         .isInstanceOfSatisfying(StatusRuntimeException.class,
-            // grpc-java answers a request it cannot parse with UNKNOWN; Envoy then applies failure_mode_allow
-            e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNKNOWN));
+            // Envoy applies failure_mode_allow to any gRPC error
+            e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+              assertThat(e.getStatus().getDescription()).startsWith("malformed CheckRequest: ");
+            });
     assertThat(check(request("10.0.0.1", "/", Map.of())).getStatus().getCode()).isEqualTo(0);
+    assertThat(admin("/metrics").body()).contains("arbiter_extauthz_malformed_total 1");
   }
 
   @Test

@@ -1,0 +1,393 @@
+package io.arbiter.extauthz;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.ExtensionRegistryLite;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.WireFormat;
+import io.arbiter.frontend.Structs;
+import io.arbiter.frontend.Texts;
+import io.envoyproxy.envoy.config.core.v3.EnvoyInternalAddress;
+import io.envoyproxy.envoy.config.core.v3.Metadata;
+import io.envoyproxy.envoy.config.core.v3.Pipe;
+import java.io.IOException;
+import java.util.Collections;
+import java.util.Map;
+
+/**
+ * Reads a serialized {@code envoy.service.auth.v3.CheckRequest} straight into {@link CheckFields},
+ * without building the generated message: no builders, no map-entry objects, the request headers
+ * lowercased and joined as they are read, their bytes counted off the wire.
+ *
+ * <h2>Same answer as the generated parser</h2>
+ *
+ * For every input, either {@link #decode} returns the fields {@link CheckRequestMapper#map} reads
+ * from {@code CheckRequest.parseFrom} of the same bytes, or it throws where {@code parseFrom}
+ * throws, or it returns null and the caller uses the generated parser:
+ *
+ * <ul>
+ *   <li>Tags are matched whole (field number and wire type), as generated code does: a known field
+ *       with an unexpected wire type is an unknown field, skipped. Unknown fields are skipped.
+ *   <li>Every known string field is read with UTF-8 validation, used or not, so invalid UTF-8
+ *       fails here exactly where it fails there; a repeated scalar field keeps its last value.
+ *   <li>Rare sub-messages go through their generated parsers on the same stream, so they are
+ *       validated and merged alike: the metadata contexts (then mapped as before), a pipe or
+ *       internal address (then ignored, as the mapper ignores them).
+ *   <li>Encodings no Envoy produces get null, so the generated parser handles them: a singular
+ *       message field that occurs twice (protobuf merges the occurrences), both header fields in
+ *       one request (their order of joining differs from the wire's), and two {@code headers} map
+ *       entries whose names are equal once lowercased (the map's order and last-value-wins rules).
+ * </ul>
+ *
+ * {@code CheckWireDecoderTest} checks the equivalence on random requests, random unknown fields,
+ * invalid UTF-8 and truncations. Stateless and thread-safe.
+ */
+final class CheckWireDecoder {
+  private CheckWireDecoder() {}
+
+  /** Thrown (never with a stack trace) when the input needs the generated parser. */
+  private static final class Unusual extends Exception {
+    Unusual() {
+      super(null, null, false, false);
+    }
+  }
+
+  private static final Unusual UNUSUAL = new Unusual();
+
+  /**
+   * The generated parser nests one level deeper than this reader when it reaches the metadata
+   * contexts (it reads {@code attributes} as a nested message; this reader does not count it), so
+   * the rare sub-messages parsed here get the limit one lower.
+   */
+  private static final int RECURSION_LIMIT = 100 - 1; // CodedInputStream's default, less one
+
+  /**
+   * The fields of the request in {@code wire}, or null when its encoding is one the generated
+   * parser must handle (see the class comment).
+   *
+   * @throws InvalidProtocolBufferException exactly when {@code CheckRequest.parseFrom(wire)} would
+   */
+  static CheckFields decode(byte[] wire) throws InvalidProtocolBufferException {
+    CodedInputStream in = CodedInputStream.newInstance(wire);
+    in.setRecursionLimit(RECURSION_LIMIT);
+    CheckFields f = new CheckFields();
+    try {
+      boolean seen = false;
+      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+        if (tag == (1 << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED)) {
+          seen = once(seen);
+          int limit = in.pushLimit(in.readRawVarint32());
+          attributes(in, f);
+          in.popLimit(limit);
+        } else {
+          skip(in, tag);
+        }
+      }
+      return f;
+    } catch (Unusual e) {
+      return null;
+    } catch (InvalidProtocolBufferException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new InvalidProtocolBufferException(e);
+    }
+  }
+
+  private static void attributes(CodedInputStream in, CheckFields f) throws IOException, Unusual {
+    boolean source = false;
+    boolean destination = false;
+    boolean request = false;
+    boolean tls = false;
+    Metadata.Builder metadata = null;
+    Metadata.Builder routeMetadata = null;
+    Map<String, String> extensions = null;
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (tag) {
+        case 1 << 3 | 2 -> {
+          source = once(source);
+          int limit = in.pushLimit(in.readRawVarint32());
+          peer(in, f.source);
+          in.popLimit(limit);
+        }
+        case 2 << 3 | 2 -> {
+          destination = once(destination);
+          int limit = in.pushLimit(in.readRawVarint32());
+          peer(in, f.destination);
+          in.popLimit(limit);
+        }
+        case 4 << 3 | 2 -> {
+          request = once(request);
+          int limit = in.pushLimit(in.readRawVarint32());
+          request(in, f);
+          in.popLimit(limit);
+        }
+        case 10 << 3 | 2 -> extensions = mapEntry(in, extensions);
+        case 11 << 3 | 2 -> {
+          metadata = metadata == null ? Metadata.newBuilder() : metadata;
+          in.readMessage(metadata, ExtensionRegistryLite.getEmptyRegistry());
+        }
+        case 12 << 3 | 2 -> {
+          tls = once(tls);
+          int limit = in.pushLimit(in.readRawVarint32());
+          for (int t = in.readTag(); t != 0; t = in.readTag()) {
+            if (t == (1 << 3 | 2)) {
+              f.sni = in.readStringRequireUtf8();
+            } else {
+              skip(in, t);
+            }
+          }
+          in.popLimit(limit);
+        }
+        case 13 << 3 | 2 -> {
+          routeMetadata = routeMetadata == null ? Metadata.newBuilder() : routeMetadata;
+          in.readMessage(routeMetadata, ExtensionRegistryLite.getEmptyRegistry());
+        }
+        default -> skip(in, tag);
+      }
+    }
+    if (extensions != null) {
+      f.contextExtensions = Collections.unmodifiableMap(extensions);
+    }
+    f.metadataContext = metadata == null ? null : metadata.build();
+    f.routeMetadataContext = routeMetadata == null ? null : routeMetadata.build();
+  }
+
+  private static void peer(CodedInputStream in, CheckFields.Peer p) throws IOException, Unusual {
+    boolean address = false;
+    Map<String, String> labels = null;
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (tag) {
+        case 1 << 3 | 2 -> {
+          address = once(address);
+          int limit = in.pushLimit(in.readRawVarint32());
+          address(in, p);
+          in.popLimit(limit);
+        }
+        case 2 << 3 | 2 -> p.service = in.readStringRequireUtf8();
+        case 3 << 3 | 2 -> labels = mapEntry(in, labels);
+        case 4 << 3 | 2 -> p.principal = in.readStringRequireUtf8();
+        case 5 << 3 | 2 -> p.certificate = in.readStringRequireUtf8();
+        default -> skip(in, tag);
+      }
+    }
+    if (labels != null) {
+      p.labels = Collections.unmodifiableMap(labels);
+    }
+  }
+
+  /** {@code config.core.v3.Address}: a oneof, so the last of its fields wins. */
+  private static void address(CodedInputStream in, CheckFields.Peer p) throws IOException, Unusual {
+    boolean seen = false;
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (tag) {
+        case 1 << 3 | 2 -> {
+          seen = once(seen);
+          int limit = in.pushLimit(in.readRawVarint32());
+          socketAddress(in, p);
+          in.popLimit(limit);
+        }
+        case 2 << 3 | 2 -> {
+          seen = once(seen);
+          in.readMessage(Pipe.newBuilder(), ExtensionRegistryLite.getEmptyRegistry());
+        }
+        case 3 << 3 | 2 -> {
+          seen = once(seen);
+          in.readMessage(EnvoyInternalAddress.newBuilder(), ExtensionRegistryLite.getEmptyRegistry());
+        }
+        default -> skip(in, tag);
+      }
+    }
+  }
+
+  private static void socketAddress(CodedInputStream in, CheckFields.Peer p)
+      throws IOException, Unusual {
+    String ip = "";
+    boolean hasPort = false;
+    int port = 0;
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (tag) {
+        case 1 << 3 | 0 -> in.readEnum(); // protocol
+        case 2 << 3 | 2 -> ip = in.readStringRequireUtf8();
+        case 3 << 3 | 0 -> {
+          port = in.readUInt32();
+          hasPort = true;
+        }
+        case 4 << 3 | 2 -> {
+          in.readStringRequireUtf8(); // named_port: the oneof's other case
+          hasPort = false;
+        }
+        case 5 << 3 | 2, 7 << 3 | 2 -> in.readStringRequireUtf8(); // resolver, network namespace
+        case 6 << 3 | 0 -> in.readBool(); // ipv4_compat
+        default -> skip(in, tag);
+      }
+    }
+    p.ip = ip;
+    p.hasPort = hasPort;
+    p.port = port;
+  }
+
+  private static void request(CodedInputStream in, CheckFields f) throws IOException, Unusual {
+    boolean time = false;
+    boolean http = false;
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (tag) {
+        case 1 << 3 | 2 -> {
+          time = once(time);
+          int limit = in.pushLimit(in.readRawVarint32());
+          for (int t = in.readTag(); t != 0; t = in.readTag()) {
+            switch (t) {
+              case 1 << 3 | 0 -> f.timeSeconds = in.readInt64();
+              case 2 << 3 | 0 -> f.timeNanos = in.readInt32();
+              default -> skip(in, t);
+            }
+          }
+          in.popLimit(limit);
+          f.hasTime = true;
+        }
+        case 2 << 3 | 2 -> {
+          http = once(http);
+          int limit = in.pushLimit(in.readRawVarint32());
+          http(in, f);
+          in.popLimit(limit);
+          f.http = true;
+        }
+        default -> skip(in, tag);
+      }
+    }
+  }
+
+  private static void http(CodedInputStream in, CheckFields f) throws IOException, Unusual {
+    Map<String, String> headers = null;
+    boolean fromMap = false;
+    boolean fromList = false;
+    long bytes = 0;
+    int count = 0;
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (tag) {
+        case 1 << 3 | 2, 7 << 3 | 2, 8 << 3 | 2 -> in.readStringRequireUtf8(); // id, query, fragment
+        case 2 << 3 | 2 -> f.method = in.readStringRequireUtf8();
+        case 3 << 3 | 2 -> {
+          if (fromList) {
+            throw UNUSUAL;
+          }
+          fromMap = true;
+          headers = headers == null ? Structs.newMap(16) : headers;
+          int limit = in.pushLimit(in.readRawVarint32());
+          String name = "";
+          String value = "";
+          for (int t = in.readTag(); t != 0; t = in.readTag()) {
+            switch (t) {
+              case 1 << 3 | 2 -> name = in.readStringRequireUtf8();
+              case 2 << 3 | 2 -> value = in.readStringRequireUtf8();
+              default -> skip(in, t);
+            }
+          }
+          in.popLimit(limit);
+          if (headers.putIfAbsent(Texts.lowerAscii(name), value) != null) {
+            throw UNUSUAL; // a repeated map key, or names equal but for case
+          }
+          bytes += Texts.utf8Length(name) + Texts.utf8Length(value);
+          count++;
+        }
+        case 4 << 3 | 2 -> f.path = in.readStringRequireUtf8();
+        case 5 << 3 | 2 -> f.host = in.readStringRequireUtf8();
+        case 6 << 3 | 2 -> f.scheme = in.readStringRequireUtf8();
+        case 9 << 3 | 0 -> f.size = in.readInt64();
+        case 10 << 3 | 2 -> f.protocol = in.readStringRequireUtf8();
+        case 11 << 3 | 2 -> f.body = in.readStringRequireUtf8();
+        case 12 << 3 | 2 -> f.rawBody = in.readBytes();
+        case 13 << 3 | 2 -> {
+          if (fromMap || fromList) {
+            throw UNUSUAL;
+          }
+          fromList = true;
+          headers = Structs.newMap(16);
+          int limit = in.pushLimit(in.readRawVarint32());
+          for (int t = in.readTag(); t != 0; t = in.readTag()) {
+            if (t == (1 << 3 | 2)) {
+              int entry = in.pushLimit(in.readRawVarint32());
+              bytes += headerValue(in, headers);
+              in.popLimit(entry);
+              count++;
+            } else {
+              skip(in, t);
+            }
+          }
+          in.popLimit(limit);
+        }
+        default -> skip(in, tag);
+      }
+    }
+    if (headers != null) {
+      f.headers = Collections.unmodifiableMap(headers);
+    }
+    f.headerCount = count;
+    f.headerBytes = bytes;
+  }
+
+  /** One {@code HeaderValue} of {@code header_map}, joined into {@code headers}; its byte count. */
+  private static long headerValue(CodedInputStream in, Map<String, String> headers)
+      throws IOException, Unusual {
+    String name = "";
+    String value = "";
+    ByteString raw = ByteString.EMPTY;
+    for (int t = in.readTag(); t != 0; t = in.readTag()) {
+      switch (t) {
+        case 1 << 3 | 2 -> name = in.readStringRequireUtf8();
+        case 2 << 3 | 2 -> value = in.readStringRequireUtf8();
+        case 3 << 3 | 2 -> raw = in.readBytes();
+        default -> skip(in, t);
+      }
+    }
+    long bytes = Texts.utf8Length(name);
+    if (raw.isEmpty()) {
+      bytes += Texts.utf8Length(value);
+    } else {
+      bytes += raw.size();
+      value = Texts.decodeUtf8(raw);
+    }
+    CheckRequestMapper.add(headers, Texts.lowerAscii(name), value);
+    return bytes;
+  }
+
+  /** One entry of a {@code map<string, string>}, put into {@code map} (created when null). */
+  private static Map<String, String> mapEntry(CodedInputStream in, Map<String, String> map)
+      throws IOException, Unusual {
+    Map<String, String> out = map == null ? Structs.newMap(4) : map;
+    int limit = in.pushLimit(in.readRawVarint32());
+    String key = "";
+    String value = "";
+    for (int t = in.readTag(); t != 0; t = in.readTag()) {
+      switch (t) {
+        case 1 << 3 | 2 -> key = in.readStringRequireUtf8();
+        case 2 << 3 | 2 -> value = in.readStringRequireUtf8();
+        default -> skip(in, t);
+      }
+    }
+    in.popLimit(limit);
+    out.put(key, value);
+    return out;
+  }
+
+  /**
+   * Skips an unknown field. A varint is read as the generated parser reads it into its unknown
+   * fields ({@code skipField} is stricter about a tenth byte's continuation bit). A group (a wire
+   * type no proto3 message uses, and one whose nesting the generated parser counts differently)
+   * is left to the generated parser, as is an end-group tag where none is open (it fails there).
+   */
+  private static void skip(CodedInputStream in, int tag) throws IOException, Unusual {
+    switch (WireFormat.getTagWireType(tag)) {
+      case WireFormat.WIRETYPE_VARINT -> in.readInt64();
+      case WireFormat.WIRETYPE_START_GROUP, WireFormat.WIRETYPE_END_GROUP -> throw UNUSUAL;
+      default -> in.skipField(tag);
+    }
+  }
+
+  /** Marks a singular message field seen; a second occurrence needs the generated parser's merge. */
+  private static boolean once(boolean seen) throws Unusual {
+    if (seen) {
+      throw UNUSUAL;
+    }
+    return true;
+  }
+}

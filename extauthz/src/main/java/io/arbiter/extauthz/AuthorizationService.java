@@ -14,7 +14,6 @@ import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -74,10 +73,8 @@ public final class AuthorizationService implements AuthorizationGrpc.AsyncServic
   @Override
   public ServerServiceDefinition bindService() {
     ServiceDescriptor envoys = AuthorizationGrpc.getServiceDescriptor();
-    MethodDescriptor<byte[], CheckResponse> check =
-        AuthorizationGrpc.getCheckMethod().toBuilder(
-                WIRE, ProtoUtils.marshaller(CheckResponse.getDefaultInstance()))
-            .build();
+    MethodDescriptor<byte[], byte[]> check =
+        AuthorizationGrpc.getCheckMethod().toBuilder(WIRE, WIRE).build();
     return ServerServiceDefinition.builder(
             ServiceDescriptor.newBuilder(envoys.getName())
                 .setSchemaDescriptor(envoys.getSchemaDescriptor())
@@ -87,7 +84,7 @@ public final class AuthorizationService implements AuthorizationGrpc.AsyncServic
         .build();
   }
 
-  /** A request's bytes as they arrived, copied once. */
+  /** Messages as bytes: a request as it arrived (copied once), a response as serialized. */
   private static final MethodDescriptor.Marshaller<byte[]> WIRE =
       new MethodDescriptor.Marshaller<>() {
         @Override
@@ -118,32 +115,35 @@ public final class AuthorizationService implements AuthorizationGrpc.AsyncServic
   }
 
   /**
-   * {@code Check} with the request as serialized, read without building the generated message
-   * (what {@link #bindService()} binds). A request that is not a well-formed {@code CheckRequest}
-   * fails the call with {@code INVALID_ARGUMENT}, counted in {@code
+   * {@code Check} with the request and response serialized: the request read without building
+   * the generated message, the answer written without it when it can be ({@link
+   * CheckResponseBytes}); what {@link #bindService()} binds. A request that is not a well-formed
+   * {@code CheckRequest} fails the call with {@code INVALID_ARGUMENT}, counted in {@code
    * arbiter_extauthz_malformed_total}; Envoy then applies its {@code failure_mode_allow}.
    */
-  public void check(byte[] request, StreamObserver<CheckResponse> responseObserver) {
-    ServerCallStreamObserver<CheckResponse> call = open(responseObserver);
+  public void check(byte[] request, StreamObserver<byte[]> responseObserver) {
+    ServerCallStreamObserver<byte[]> call = open(responseObserver);
     if (call != null && call.isCancelled()) {
       return;
     }
-    CompletionStage<CheckResponses.Outcome> outcome;
+    CompletionStage<byte[]> answer;
     try {
-      outcome = pipeline.check(request, Arrival.queuedNanos());
+      answer = pipeline.check(request, Arrival.queuedNanos());
     } catch (InvalidProtocolBufferException e) {
       malformed.inc();
       responseObserver.onError(Status.INVALID_ARGUMENT
           .withDescription("malformed CheckRequest: " + e.getMessage()).asRuntimeException());
       return;
     }
-    answer(outcome, call, responseObserver);
+    answer.whenComplete((bytes, error) -> respond(call, responseObserver,
+        error == null ? bytes : pipeline.failure(error).response().toByteArray()));
   }
 
   /** The call's server side, set up to be answered; counted when it is already cancelled. */
-  private ServerCallStreamObserver<CheckResponse> open(StreamObserver<CheckResponse> observer) {
-    ServerCallStreamObserver<CheckResponse> call =
-        observer instanceof ServerCallStreamObserver<CheckResponse> s ? s : null;
+  private <T> ServerCallStreamObserver<T> open(StreamObserver<T> observer) {
+    @SuppressWarnings("unchecked")
+    ServerCallStreamObserver<T> call =
+        observer instanceof ServerCallStreamObserver<?> s ? (ServerCallStreamObserver<T>) s : null;
     if (call != null) {
       // With a handler set, answering a cancelled call is a no-op instead of an exception.
       call.setOnCancelHandler(() -> {});
@@ -166,10 +166,7 @@ public final class AuthorizationService implements AuthorizationGrpc.AsyncServic
         });
   }
 
-  private void respond(
-      ServerCallStreamObserver<CheckResponse> call,
-      StreamObserver<CheckResponse> observer,
-      CheckResponse response) {
+  private <T> void respond(ServerCallStreamObserver<T> call, StreamObserver<T> observer, T response) {
     if (call != null && call.isCancelled()) {
       cancelled.inc();
       return;

@@ -91,6 +91,37 @@ final class CheckPipeline {
         .build();
   }
 
+  /** How a decision becomes what is sent: a response message, or its serialized bytes. */
+  private interface Answer<T> {
+    T of(CheckDecision decision);
+
+    T rejected(CheckDecision decision, String reason);
+  }
+
+  private static final Answer<Outcome> OUTCOME = new Answer<>() {
+    @Override
+    public Outcome of(CheckDecision decision) {
+      return new Outcome(decision, CheckResponseMapper.toResponse(decision));
+    }
+
+    @Override
+    public Outcome rejected(CheckDecision decision, String reason) {
+      return new Outcome(decision, CheckResponseMapper.toResponse(decision, reason));
+    }
+  };
+
+  private static final Answer<byte[]> BYTES = new Answer<>() {
+    @Override
+    public byte[] of(CheckDecision decision) {
+      return CheckResponseBytes.of(decision);
+    }
+
+    @Override
+    public byte[] rejected(CheckDecision decision, String reason) {
+      return CheckResponseMapper.toResponse(decision, reason).toByteArray();
+    }
+  };
+
   CompletionStage<Outcome> check(CheckRequest request) {
     return check(request, 0);
   }
@@ -99,7 +130,7 @@ final class CheckPipeline {
   CompletionStage<Outcome> check(CheckRequest request, long queuedNanos) {
     try {
       Optional<ConfigSnapshot> snapshot = engine.current();
-      return decide(snapshot, mapper.map(request, settings(snapshot)), queuedNanos);
+      return decide(snapshot, mapper.map(request, settings(snapshot)), queuedNanos, OUTCOME);
     } catch (RuntimeException e) {
       return CompletableFuture.completedFuture(failure(e));
     }
@@ -107,17 +138,18 @@ final class CheckPipeline {
 
   /**
    * The same for a serialized request, read straight off the wire ({@link
-   * CheckRequestMapper#map(byte[], Settings)}): what the gRPC server binds.
+   * CheckRequestMapper#map(byte[], Settings)}), answered with the serialized {@code CheckResponse}
+   * ({@link CheckResponseBytes}): what the gRPC server binds.
    *
    * @throws InvalidProtocolBufferException when {@code wire} is not a well-formed {@code
    *     CheckRequest}; there is nothing to decide then
    */
-  CompletionStage<Outcome> check(byte[] wire, long queuedNanos) throws InvalidProtocolBufferException {
+  CompletionStage<byte[]> check(byte[] wire, long queuedNanos) throws InvalidProtocolBufferException {
     try {
       Optional<ConfigSnapshot> snapshot = engine.current();
-      return decide(snapshot, mapper.map(wire, settings(snapshot)), queuedNanos);
+      return decide(snapshot, mapper.map(wire, settings(snapshot)), queuedNanos, BYTES);
     } catch (RuntimeException e) {
-      return CompletableFuture.completedFuture(failure(e));
+      return CompletableFuture.completedFuture(BYTES.of(failureDecision(e)));
     }
   }
 
@@ -125,33 +157,38 @@ final class CheckPipeline {
     return snapshot.map(ConfigSnapshot::settings).orElse(Settings.DEFAULT);
   }
 
-  private CompletionStage<Outcome> decide(
-      Optional<ConfigSnapshot> snapshot, CheckRequestMapper.Mapping mapping, long queuedNanos) {
+  private <T> CompletionStage<T> decide(Optional<ConfigSnapshot> snapshot,
+      CheckRequestMapper.Mapping mapping, long queuedNanos, Answer<T> answer) {
     if (mapping.rejected()) {
       CheckRequestMapper.Rejection rejection = mapping.rejection();
       CheckDecision decision =
           new CheckDecision(
               PolicyEngine.newDecisionId(), rejection.toResult(), List.of(),
               snapshot.map(ConfigSnapshot::version).orElse(""), List.of());
-      return CompletableFuture.completedFuture(
-          new Outcome(decision, CheckResponseMapper.toResponse(decision, rejection.reason())));
+      return CompletableFuture.completedFuture(answer.rejected(decision, rejection.reason()));
     }
-    return engine.check(mapping.attributes(), queuedNanos).handle(this::answer);
+    return engine.check(mapping.attributes(), queuedNanos)
+        .handle((decision, error) -> answer(decision, error, answer));
   }
 
-  private Outcome answer(CheckDecision decision, Throwable error) {
+  private <T> T answer(CheckDecision decision, Throwable error, Answer<T> answer) {
     if (error != null) {
-      return failure(error);
+      return answer.of(failureDecision(error));
     }
     try {
-      return new Outcome(decision, CheckResponseMapper.toResponse(decision));
+      return answer.of(decision);
     } catch (RuntimeException e) {
-      return failure(e);
+      return answer.of(failureDecision(e));
     }
   }
 
   /** The failure outcome for {@code error}, counted and logged. */
   Outcome failure(Throwable error) {
+    return OUTCOME.of(failureDecision(error));
+  }
+
+  /** The failure decision for {@code error}, counted and logged. */
+  private CheckDecision failureDecision(Throwable error) {
     Throwable cause =
         error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     CheckDecision decision = engine.failureDecision("ext_authz internal error: " + cause);
@@ -168,6 +205,6 @@ final class CheckPipeline {
                   + (suppressed > 0 ? " (" + suppressed + " similar messages suppressed)" : ""),
           cause);
     }
-    return new Outcome(decision, CheckResponseMapper.toResponse(decision));
+    return decision;
   }
 }

@@ -10,7 +10,10 @@ import io.arbiter.frontend.Texts;
 import io.envoyproxy.envoy.config.core.v3.EnvoyInternalAddress;
 import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.config.core.v3.Pipe;
+import com.google.protobuf.UnsafeByteOperations;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.Map;
 
@@ -69,6 +72,7 @@ final class CheckWireDecoder {
    */
   static CheckFields decode(byte[] wire) throws InvalidProtocolBufferException {
     CodedInputStream in = CodedInputStream.newInstance(wire);
+    in.enableAliasing(true); // strings are read from the request's array (see string())
     in.setRecursionLimit(RECURSION_LIMIT);
     CheckFields f = new CheckFields();
     try {
@@ -131,7 +135,7 @@ final class CheckWireDecoder {
           int limit = in.pushLimit(in.readRawVarint32());
           for (int t = in.readTag(); t != 0; t = in.readTag()) {
             if (t == (1 << 3 | 2)) {
-              f.sni = in.readStringRequireUtf8();
+              f.sni = string(in);
             } else {
               skip(in, t);
             }
@@ -163,10 +167,10 @@ final class CheckWireDecoder {
           address(in, p);
           in.popLimit(limit);
         }
-        case 2 << 3 | 2 -> p.service = in.readStringRequireUtf8();
+        case 2 << 3 | 2 -> p.service = string(in);
         case 3 << 3 | 2 -> labels = mapEntry(in, labels);
-        case 4 << 3 | 2 -> p.principal = in.readStringRequireUtf8();
-        case 5 << 3 | 2 -> p.certificate = in.readStringRequireUtf8();
+        case 4 << 3 | 2 -> p.principal = string(in);
+        case 5 << 3 | 2 -> p.certificate = string(in);
         default -> skip(in, tag);
       }
     }
@@ -207,16 +211,16 @@ final class CheckWireDecoder {
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
       switch (tag) {
         case 1 << 3 | 0 -> in.readEnum(); // protocol
-        case 2 << 3 | 2 -> ip = in.readStringRequireUtf8();
+        case 2 << 3 | 2 -> ip = string(in);
         case 3 << 3 | 0 -> {
           port = in.readUInt32();
           hasPort = true;
         }
         case 4 << 3 | 2 -> {
-          in.readStringRequireUtf8(); // named_port: the oneof's other case
+          string(in); // named_port: the oneof's other case
           hasPort = false;
         }
-        case 5 << 3 | 2, 7 << 3 | 2 -> in.readStringRequireUtf8(); // resolver, network namespace
+        case 5 << 3 | 2, 7 << 3 | 2 -> string(in); // resolver, network namespace
         case 6 << 3 | 0 -> in.readBool(); // ipv4_compat
         default -> skip(in, tag);
       }
@@ -264,8 +268,8 @@ final class CheckWireDecoder {
     int count = 0;
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
       switch (tag) {
-        case 1 << 3 | 2, 7 << 3 | 2, 8 << 3 | 2 -> in.readStringRequireUtf8(); // id, query, fragment
-        case 2 << 3 | 2 -> f.method = in.readStringRequireUtf8();
+        case 1 << 3 | 2, 7 << 3 | 2, 8 << 3 | 2 -> string(in); // id, query, fragment
+        case 2 << 3 | 2 -> f.method = string(in);
         case 3 << 3 | 2 -> {
           if (fromList) {
             throw UNUSUAL;
@@ -275,26 +279,35 @@ final class CheckWireDecoder {
           int limit = in.pushLimit(in.readRawVarint32());
           String name = "";
           String value = "";
+          int size = 0; // valid UTF-8 (or it failed), so each string's bytes on the wire
           for (int t = in.readTag(); t != 0; t = in.readTag()) {
             switch (t) {
-              case 1 << 3 | 2 -> name = in.readStringRequireUtf8();
-              case 2 << 3 | 2 -> value = in.readStringRequireUtf8();
+              case 1 << 3 | 2 -> {
+                ByteBuffer b = in.readByteBuffer();
+                name = HeaderNames.lower(b);
+                size += b.remaining();
+              }
+              case 2 << 3 | 2 -> {
+                ByteBuffer b = in.readByteBuffer();
+                value = string(b);
+                size += b.remaining();
+              }
               default -> skip(in, t);
             }
           }
           in.popLimit(limit);
-          if (headers.putIfAbsent(Texts.lowerAscii(name), value) != null) {
+          if (headers.putIfAbsent(name, value) != null) {
             throw UNUSUAL; // a repeated map key, or names equal but for case
           }
-          bytes += Texts.utf8Length(name) + Texts.utf8Length(value);
+          bytes += size;
           count++;
         }
-        case 4 << 3 | 2 -> f.path = in.readStringRequireUtf8();
-        case 5 << 3 | 2 -> f.host = in.readStringRequireUtf8();
-        case 6 << 3 | 2 -> f.scheme = in.readStringRequireUtf8();
+        case 4 << 3 | 2 -> f.path = string(in);
+        case 5 << 3 | 2 -> f.host = string(in);
+        case 6 << 3 | 2 -> f.scheme = string(in);
         case 9 << 3 | 0 -> f.size = in.readInt64();
-        case 10 << 3 | 2 -> f.protocol = in.readStringRequireUtf8();
-        case 11 << 3 | 2 -> f.body = in.readStringRequireUtf8();
+        case 10 << 3 | 2 -> f.protocol = string(in);
+        case 11 << 3 | 2 -> f.body = string(in);
         case 12 << 3 | 2 -> f.rawBody = in.readBytes();
         case 13 << 3 | 2 -> {
           if (fromMap || fromList) {
@@ -333,8 +346,8 @@ final class CheckWireDecoder {
     ByteString raw = ByteString.EMPTY;
     for (int t = in.readTag(); t != 0; t = in.readTag()) {
       switch (t) {
-        case 1 << 3 | 2 -> name = in.readStringRequireUtf8();
-        case 2 << 3 | 2 -> value = in.readStringRequireUtf8();
+        case 1 << 3 | 2 -> name = string(in);
+        case 2 << 3 | 2 -> value = string(in);
         case 3 << 3 | 2 -> raw = in.readBytes();
         default -> skip(in, t);
       }
@@ -359,8 +372,8 @@ final class CheckWireDecoder {
     String value = "";
     for (int t = in.readTag(); t != 0; t = in.readTag()) {
       switch (t) {
-        case 1 << 3 | 2 -> key = in.readStringRequireUtf8();
-        case 2 << 3 | 2 -> value = in.readStringRequireUtf8();
+        case 1 << 3 | 2 -> key = string(in);
+        case 2 << 3 | 2 -> value = string(in);
         default -> skip(in, t);
       }
     }
@@ -381,6 +394,33 @@ final class CheckWireDecoder {
       case WireFormat.WIRETYPE_START_GROUP, WireFormat.WIRETYPE_END_GROUP -> throw UNUSUAL;
       default -> in.skipField(tag);
     }
+  }
+
+  /** A string field, strictly UTF-8 like the generated parser's {@code readStringRequireUtf8}. */
+  private static String string(CodedInputStream in) throws IOException {
+    return string(in.readByteBuffer());
+  }
+
+  /**
+   * {@code bytes} as a string, or {@link InvalidProtocolBufferException} when they are not valid
+   * UTF-8. ASCII, nearly all of a request, takes the JDK's fast path (a check for bytes above 0x7F
+   * and a copy); the JDK replaces invalid sequences instead of failing, so a string with anything
+   * else is validated with protobuf's own check.
+   */
+  static String string(ByteBuffer bytes) throws InvalidProtocolBufferException {
+    int length = bytes.remaining();
+    if (length == 0) {
+      return "";
+    }
+    byte[] array = bytes.array();
+    int offset = bytes.arrayOffset() + bytes.position();
+    String s = new String(array, offset, length, StandardCharsets.UTF_8);
+    // All ASCII exactly when the string kept every byte as a char and replaced none.
+    if ((s.length() != length || s.indexOf('\uFFFD') >= 0)
+        && !UnsafeByteOperations.unsafeWrap(array, offset, length).isValidUtf8()) {
+      throw new InvalidProtocolBufferException("Protocol message had invalid UTF-8.");
+    }
+    return s;
   }
 
   /** Marks a singular message field seen; a second occurrence needs the generated parser's merge. */

@@ -5,7 +5,6 @@ import io.arbiter.engine.AttributeBag;
 import io.arbiter.frontend.QueryStrings;
 import io.arbiter.frontend.Structs;
 import io.arbiter.frontend.Texts;
-import io.envoyproxy.envoy.config.core.v3.Metadata;
 import java.time.Instant;
 import java.util.Map;
 
@@ -60,10 +59,11 @@ final class CheckFields {
   long timeSeconds;
   int timeNanos;
   Map<String, String> contextExtensions = Map.of();
-  /** Null when absent. */
-  Metadata metadataContext;
+  /** {@code metadata_context}'s filter metadata as {@link Structs#filterMetadata} converts it. */
+  Map<String, Object> metadataContext = Map.of();
 
-  Metadata routeMetadataContext;
+  /** {@code route_metadata_context}'s, likewise. */
+  Map<String, Object> routeMetadataContext = Map.of();
 
   /** The body's size as the limit counts it: {@code raw_body}'s when set, else {@code body}'s. */
   int bodyBytes() {
@@ -91,12 +91,8 @@ final class CheckFields {
     if (!contextExtensions.isEmpty()) {
       bag.put("context.extensions", contextExtensions);
     }
-    if (metadataContext != null) {
-      putNonEmpty(bag, "context.metadata", Structs.filterMetadata(metadataContext));
-    }
-    if (routeMetadataContext != null) {
-      putNonEmpty(bag, "context.route_metadata", Structs.filterMetadata(routeMetadataContext));
-    }
+    putNonEmpty(bag, "context.metadata", metadataContext);
+    putNonEmpty(bag, "context.route_metadata", routeMetadataContext);
     return bag.build();
   }
 
@@ -106,7 +102,7 @@ final class CheckFields {
     if (!target.isEmpty()) {
       int end = QueryStrings.pathEnd(target);
       bag.put("request.path", end == target.length() ? target : target.substring(0, end));
-      Map<String, String> query = QueryStrings.parameters(target);
+      Map<String, String> query = QueryStrings.lazyParameters(target);
       if (!query.isEmpty()) {
         bag.put("request.query_params", query);
       }

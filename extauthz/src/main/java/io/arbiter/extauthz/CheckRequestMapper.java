@@ -170,8 +170,12 @@ public final class CheckRequestMapper {
       f.timeNanos = t.getNanos();
     }
     f.contextExtensions = attrs.getContextExtensionsMap();
-    f.metadataContext = attrs.hasMetadataContext() ? attrs.getMetadataContext() : null;
-    f.routeMetadataContext = attrs.hasRouteMetadataContext() ? attrs.getRouteMetadataContext() : null;
+    if (attrs.hasMetadataContext()) {
+      f.metadataContext = Structs.filterMetadata(attrs.getMetadataContext());
+    }
+    if (attrs.hasRouteMetadataContext()) {
+      f.routeMetadataContext = Structs.filterMetadata(attrs.getRouteMetadataContext());
+    }
     return new Mapping(f.toBag(), null);
   }
 

@@ -8,7 +8,6 @@ import com.google.protobuf.WireFormat;
 import io.arbiter.frontend.Structs;
 import io.arbiter.frontend.Texts;
 import io.envoyproxy.envoy.config.core.v3.EnvoyInternalAddress;
-import io.envoyproxy.envoy.config.core.v3.Metadata;
 import io.envoyproxy.envoy.config.core.v3.Pipe;
 import com.google.protobuf.UnsafeByteOperations;
 import java.io.IOException;
@@ -49,13 +48,13 @@ final class CheckWireDecoder {
   private CheckWireDecoder() {}
 
   /** Thrown (never with a stack trace) when the input needs the generated parser. */
-  private static final class Unusual extends Exception {
+  static final class Unusual extends Exception {
     Unusual() {
       super(null, null, false, false);
     }
   }
 
-  private static final Unusual UNUSUAL = new Unusual();
+  static final Unusual UNUSUAL = new Unusual();
 
   /**
    * The generated parser nests one level deeper than this reader when it reaches the metadata
@@ -102,8 +101,8 @@ final class CheckWireDecoder {
     boolean destination = false;
     boolean request = false;
     boolean tls = false;
-    Metadata.Builder metadata = null;
-    Metadata.Builder routeMetadata = null;
+    boolean metadata = false;
+    boolean routeMetadata = false;
     Map<String, String> extensions = null;
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
       switch (tag) {
@@ -127,8 +126,10 @@ final class CheckWireDecoder {
         }
         case 10 << 3 | 2 -> extensions = mapEntry(in, extensions);
         case 11 << 3 | 2 -> {
-          metadata = metadata == null ? Metadata.newBuilder() : metadata;
-          in.readMessage(metadata, ExtensionRegistryLite.getEmptyRegistry());
+          metadata = once(metadata);
+          int limit = in.pushLimit(in.readRawVarint32());
+          f.metadataContext = StructReader.filterMetadata(in);
+          in.popLimit(limit);
         }
         case 12 << 3 | 2 -> {
           tls = once(tls);
@@ -143,8 +144,10 @@ final class CheckWireDecoder {
           in.popLimit(limit);
         }
         case 13 << 3 | 2 -> {
-          routeMetadata = routeMetadata == null ? Metadata.newBuilder() : routeMetadata;
-          in.readMessage(routeMetadata, ExtensionRegistryLite.getEmptyRegistry());
+          routeMetadata = once(routeMetadata);
+          int limit = in.pushLimit(in.readRawVarint32());
+          f.routeMetadataContext = StructReader.filterMetadata(in);
+          in.popLimit(limit);
         }
         default -> skip(in, tag);
       }
@@ -152,8 +155,6 @@ final class CheckWireDecoder {
     if (extensions != null) {
       f.contextExtensions = Collections.unmodifiableMap(extensions);
     }
-    f.metadataContext = metadata == null ? null : metadata.build();
-    f.routeMetadataContext = routeMetadata == null ? null : routeMetadata.build();
   }
 
   private static void peer(CodedInputStream in, CheckFields.Peer p) throws IOException, Unusual {
@@ -388,7 +389,7 @@ final class CheckWireDecoder {
    * type no proto3 message uses, and one whose nesting the generated parser counts differently)
    * is left to the generated parser, as is an end-group tag where none is open (it fails there).
    */
-  private static void skip(CodedInputStream in, int tag) throws IOException, Unusual {
+  static void skip(CodedInputStream in, int tag) throws IOException, Unusual {
     switch (WireFormat.getTagWireType(tag)) {
       case WireFormat.WIRETYPE_VARINT -> in.readInt64();
       case WireFormat.WIRETYPE_START_GROUP, WireFormat.WIRETYPE_END_GROUP -> throw UNUSUAL;
@@ -397,7 +398,7 @@ final class CheckWireDecoder {
   }
 
   /** A string field, strictly UTF-8 like the generated parser's {@code readStringRequireUtf8}. */
-  private static String string(CodedInputStream in) throws IOException {
+  static String string(CodedInputStream in) throws IOException {
     return string(in.readByteBuffer());
   }
 
@@ -424,7 +425,7 @@ final class CheckWireDecoder {
   }
 
   /** Marks a singular message field seen; a second occurrence needs the generated parser's merge. */
-  private static boolean once(boolean seen) throws Unusual {
+  static boolean once(boolean seen) throws Unusual {
     if (seen) {
       throw UNUSUAL;
     }

@@ -122,14 +122,44 @@ class CheckWireDecoderTest {
     return p.setUnknownFields(unknown()).build();
   }
 
+  /** A random JSON-like value: nested structs and lists, nulls, unset values, any scalar. */
+  private Value value(int depth) {
+    Value.Builder v = Value.newBuilder();
+    switch (random.nextInt(depth > 3 ? 5 : 7)) {
+      case 0 -> v.setNullValue(com.google.protobuf.NullValue.NULL_VALUE);
+      case 1 -> v.setNumberValue(random.nextBoolean() ? random.nextInt(100) : random.nextGaussian());
+      case 2 -> v.setStringValue(word());
+      case 3 -> v.setBoolValue(random.nextBoolean());
+      case 4 -> { } // unset: dropped like a null
+      case 5 -> v.setStructValue(struct(depth + 1));
+      default -> {
+        ListValue.Builder l = ListValue.newBuilder();
+        for (int i = random.nextInt(4); i > 0; i--) {
+          l.addValues(value(depth + 1));
+        }
+        v.setListValue(l);
+      }
+    }
+    return v.setUnknownFields(unknown()).build();
+  }
+
+  private Struct struct(int depth) {
+    Struct.Builder s = Struct.newBuilder();
+    for (int i = random.nextInt(4); i > 0; i--) {
+      s.putFields(word(), value(depth));
+    }
+    return s.setUnknownFields(unknown()).build();
+  }
+
   private Metadata metadata() {
-    Struct.Builder s = Struct.newBuilder()
-        .putFields("s", Value.newBuilder().setStringValue(word()).build())
-        .putFields("n", Value.newBuilder().setNumberValue(random.nextInt(100)).build())
-        .putFields("l", Value.newBuilder().setListValue(ListValue.newBuilder()
-            .addValues(Value.newBuilder().setBoolValue(true))).build());
-    return Metadata.newBuilder().putFilterMetadata("envoy.filters.http.jwt_authn", s.build())
-        .putFilterMetadata(word() + "f", Struct.getDefaultInstance()).build();
+    Metadata.Builder m = Metadata.newBuilder();
+    for (int i = random.nextInt(3); i > 0; i--) {
+      m.putFilterMetadata(random.nextBoolean() ? "envoy.filters.http.jwt_authn" : word() + "f", struct(0));
+    }
+    if (random.nextInt(10) == 0) { // typed metadata: left to the generated parser
+      m.putTypedFilterMetadata("t", com.google.protobuf.Any.pack(Struct.getDefaultInstance()));
+    }
+    return m.setUnknownFields(unknown()).build();
   }
 
   private AttributeContext.HttpRequest http() {

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Splits an HTTP request target into path and query parameters the way Envoy's own query matchers
@@ -70,6 +71,76 @@ public final class QueryStrings {
       start = amp + 1;
     }
     return Collections.unmodifiableMap(out);
+  }
+
+  /**
+   * {@link #parameters} of {@code target}, parsed when first read: an empty map when the query has
+   * no parameter (found by a scan without allocation), else a map that parses on its first use.
+   * Most policies never read the query, and a decision-cache hit reads only what its key holds.
+   * The map is unmodifiable and thread-safe (a race parses twice, to equal maps).
+   */
+  public static Map<String, String> lazyParameters(String target) {
+    int q = pathEnd(target);
+    if (q == target.length() || target.charAt(q) != '?') {
+      return Map.of();
+    }
+    int end = target.indexOf('#', q + 1);
+    if (end < 0) {
+      end = target.length();
+    }
+    // A parameter exists exactly when some '&'-separated segment has a non-empty key, that is
+    // starts with neither '&' (empty segment) nor '=' (empty key); decoding never empties a key.
+    for (int i = q + 1; i < end; i++) {
+      char c = target.charAt(i);
+      if (c != '&' && c != '=' && (i == q + 1 || target.charAt(i - 1) == '&')) {
+        return new LazyParameters(target);
+      }
+    }
+    return Map.of();
+  }
+
+  /** The parameters of a target known to have at least one, parsed on first use. */
+  private static final class LazyParameters extends java.util.AbstractMap<String, String> {
+    private final String target;
+    private volatile Map<String, String> parsed;
+
+    LazyParameters(String target) {
+      this.target = target;
+    }
+
+    private Map<String, String> parsed() {
+      Map<String, String> p = parsed;
+      if (p == null) {
+        p = parameters(target);
+        parsed = p;
+      }
+      return p;
+    }
+
+    @Override
+    public String get(Object key) {
+      return parsed().get(key);
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+      return parsed().containsKey(key);
+    }
+
+    @Override
+    public int size() {
+      return parsed().size();
+    }
+
+    @Override
+    public boolean isEmpty() {
+      return false;
+    }
+
+    @Override
+    public Set<Map.Entry<String, String>> entrySet() {
+      return parsed().entrySet();
+    }
   }
 
   /** Decodes {@code %XX} escapes and {@code +} in {@code s} (see the class comment). */

@@ -48,4 +48,23 @@ class QueryStringsTest {
   void decodesKeysToo() {
     assertThat(QueryStrings.parameters("/?a%5B0%5D=x&%3D=eq")).isEqualTo(Map.of("a[0]", "x", "=", "eq"));
   }
+
+  @Test
+  void lazyParametersAreTheParametersAndEmptyExactlyWhenTheyAre() {
+    java.util.Random random = new java.util.Random(7);
+    String alphabet = "ab=&?#%2+";
+    for (int n = 0; n < 20_000; n++) {
+      StringBuilder t = new StringBuilder("/p");
+      for (int i = random.nextInt(10); i > 0; i--) {
+        t.append(alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      String target = t.toString();
+      Map<String, String> eager = QueryStrings.parameters(target);
+      Map<String, String> lazy = QueryStrings.lazyParameters(target);
+      assertThat(lazy.isEmpty()).as(target).isEqualTo(eager.isEmpty());
+      assertThat(lazy).as(target).isEqualTo(eager);
+      assertThat(lazy.get("a")).as(target).isEqualTo(eager.get("a"));
+      assertThat(lazy.containsKey("b")).as(target).isEqualTo(eager.containsKey("b"));
+    }
+  }
 }

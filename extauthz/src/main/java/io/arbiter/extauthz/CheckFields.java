@@ -17,6 +17,37 @@ import java.util.Map;
 final class CheckFields {
   private static final String GRPC_CONTENT_TYPE = "application/grpc";
 
+  // Resolved once: every call sets most of them.
+  private static final AttributeBag.Name CONNECTION_MTLS = AttributeBag.name("connection.mtls");
+  private static final AttributeBag.Name CONNECTION_PEER_CERTIFICATE = AttributeBag.name("connection.peer_certificate");
+  private static final AttributeBag.Name CONNECTION_REQUESTED_SERVER_NAME = AttributeBag.name("connection.requested_server_name");
+  private static final AttributeBag.Name CONTEXT_EXTENSIONS = AttributeBag.name("context.extensions");
+  private static final AttributeBag.Name CONTEXT_METADATA = AttributeBag.name("context.metadata");
+  private static final AttributeBag.Name CONTEXT_PROTOCOL = AttributeBag.name("context.protocol");
+  private static final AttributeBag.Name CONTEXT_REPORTER_KIND = AttributeBag.name("context.reporter.kind");
+  private static final AttributeBag.Name CONTEXT_ROUTE_METADATA = AttributeBag.name("context.route_metadata");
+  private static final AttributeBag.Name DESTINATION_IP = AttributeBag.name("destination.ip");
+  private static final AttributeBag.Name DESTINATION_LABELS = AttributeBag.name("destination.labels");
+  private static final AttributeBag.Name DESTINATION_PORT = AttributeBag.name("destination.port");
+  private static final AttributeBag.Name DESTINATION_PRINCIPAL = AttributeBag.name("destination.principal");
+  private static final AttributeBag.Name DESTINATION_SERVICE_HOST = AttributeBag.name("destination.service.host");
+  private static final AttributeBag.Name REQUEST_BODY = AttributeBag.name("request.body");
+  private static final AttributeBag.Name REQUEST_HEADERS = AttributeBag.name("request.headers");
+  private static final AttributeBag.Name REQUEST_HOST = AttributeBag.name("request.host");
+  private static final AttributeBag.Name REQUEST_ID = AttributeBag.name("request.id");
+  private static final AttributeBag.Name REQUEST_METHOD = AttributeBag.name("request.method");
+  private static final AttributeBag.Name REQUEST_PATH = AttributeBag.name("request.path");
+  private static final AttributeBag.Name REQUEST_PROTOCOL = AttributeBag.name("request.protocol");
+  private static final AttributeBag.Name REQUEST_QUERY_PARAMS = AttributeBag.name("request.query_params");
+  private static final AttributeBag.Name REQUEST_SCHEME = AttributeBag.name("request.scheme");
+  private static final AttributeBag.Name REQUEST_SIZE = AttributeBag.name("request.size");
+  private static final AttributeBag.Name REQUEST_TIME = AttributeBag.name("request.time");
+  private static final AttributeBag.Name REQUEST_USERAGENT = AttributeBag.name("request.useragent");
+  private static final AttributeBag.Name SOURCE_IP = AttributeBag.name("source.ip");
+  private static final AttributeBag.Name SOURCE_LABELS = AttributeBag.name("source.labels");
+  private static final AttributeBag.Name SOURCE_PORT = AttributeBag.name("source.port");
+  private static final AttributeBag.Name SOURCE_PRINCIPAL = AttributeBag.name("source.principal");
+
   /** One peer of the connection. */
   static final class Peer {
     /** {@code socket_address.address}, or null when the address is not a socket address. */
@@ -76,57 +107,57 @@ final class CheckFields {
     if (http) {
       httpAttributes(bag);
     } else {
-      bag.put("context.protocol", "tcp");
+      bag.put(CONTEXT_PROTOCOL, "tcp");
     }
     peer(source, SOURCE, bag);
     peer(destination, DESTINATION, bag);
-    bag.put("connection.mtls", !source.principal.isEmpty() || !source.certificate.isEmpty());
-    bag.putNonEmpty("connection.peer_certificate", source.certificate);
+    bag.put(CONNECTION_MTLS, !source.principal.isEmpty() || !source.certificate.isEmpty());
+    bag.putNonEmpty(CONNECTION_PEER_CERTIFICATE, source.certificate);
     String serverName = sni.isEmpty() && !http ? destination.service : sni;
-    bag.putNonEmpty("connection.requested_server_name", serverName);
+    bag.putNonEmpty(CONNECTION_REQUESTED_SERVER_NAME, serverName);
     if (hasTime) {
-      bag.put("request.time", Instant.ofEpochSecond(timeSeconds, timeNanos));
+      bag.put(REQUEST_TIME, Instant.ofEpochSecond(timeSeconds, timeNanos));
     }
-    bag.put("context.reporter.kind", "inbound");
+    bag.put(CONTEXT_REPORTER_KIND, "inbound");
     if (!contextExtensions.isEmpty()) {
-      bag.put("context.extensions", contextExtensions);
+      bag.put(CONTEXT_EXTENSIONS, contextExtensions);
     }
-    putNonEmpty(bag, "context.metadata", metadataContext);
-    putNonEmpty(bag, "context.route_metadata", routeMetadataContext);
+    putNonEmpty(bag, CONTEXT_METADATA, metadataContext);
+    putNonEmpty(bag, CONTEXT_ROUTE_METADATA, routeMetadataContext);
     return bag.build();
   }
 
   private void httpAttributes(AttributeBag.Builder bag) {
-    bag.putNonEmpty("request.method", method);
+    bag.putNonEmpty(REQUEST_METHOD, method);
     String target = path;
     if (!target.isEmpty()) {
       int end = QueryStrings.pathEnd(target);
-      bag.put("request.path", end == target.length() ? target : target.substring(0, end));
+      bag.put(REQUEST_PATH, end == target.length() ? target : target.substring(0, end));
       Map<String, String> query = QueryStrings.lazyParameters(target);
       if (!query.isEmpty()) {
-        bag.put("request.query_params", query);
+        bag.put(REQUEST_QUERY_PARAMS, query);
       }
     }
-    bag.putNonEmpty("request.host", host);
-    bag.putNonEmpty("destination.service.host", host);
-    bag.putNonEmpty("request.scheme", scheme);
-    bag.putNonEmpty("request.protocol", protocol);
+    bag.putNonEmpty(REQUEST_HOST, host);
+    bag.putNonEmpty(DESTINATION_SERVICE_HOST, host);
+    bag.putNonEmpty(REQUEST_SCHEME, scheme);
+    bag.putNonEmpty(REQUEST_PROTOCOL, protocol);
     if (size >= 0) {
-      bag.put("request.size", size);
+      bag.put(REQUEST_SIZE, size);
     }
     if (!rawBody.isEmpty()) {
-      bag.put("request.body", Texts.decodeUtf8(rawBody));
+      bag.put(REQUEST_BODY, Texts.decodeUtf8(rawBody));
     } else {
-      bag.putNonEmpty("request.body", body);
+      bag.putNonEmpty(REQUEST_BODY, body);
     }
     if (!headers.isEmpty()) {
-      bag.put("request.headers", headers);
+      bag.put(REQUEST_HEADERS, headers);
     }
-    bag.putNonEmpty("request.id", headers.get("x-request-id"));
-    bag.putNonEmpty("request.useragent", headers.get("user-agent"));
+    bag.putNonEmpty(REQUEST_ID, headers.get("x-request-id"));
+    bag.putNonEmpty(REQUEST_USERAGENT, headers.get("user-agent"));
     String contentType = headers.get("content-type");
     bag.put(
-        "context.protocol",
+        CONTEXT_PROTOCOL,
         contentType != null
                 && contentType.regionMatches(true, 0, GRPC_CONTENT_TYPE, 0, GRPC_CONTENT_TYPE.length())
             ? "grpc"
@@ -134,13 +165,14 @@ final class CheckFields {
   }
 
   /** The attribute names of one peer, so no name is built per call. */
-  private record PeerNames(String ip, String port, String principal, String labels) {}
+  private record PeerNames(
+      AttributeBag.Name ip, AttributeBag.Name port, AttributeBag.Name principal, AttributeBag.Name labels) {}
 
   private static final PeerNames SOURCE =
-      new PeerNames("source.ip", "source.port", "source.principal", "source.labels");
+      new PeerNames(SOURCE_IP, SOURCE_PORT, SOURCE_PRINCIPAL, SOURCE_LABELS);
   private static final PeerNames DESTINATION =
       new PeerNames(
-          "destination.ip", "destination.port", "destination.principal", "destination.labels");
+          DESTINATION_IP, DESTINATION_PORT, DESTINATION_PRINCIPAL, DESTINATION_LABELS);
 
   private static void peer(Peer peer, PeerNames names, AttributeBag.Builder bag) {
     if (peer.ip != null) {
@@ -155,7 +187,8 @@ final class CheckFields {
     }
   }
 
-  private static void putNonEmpty(AttributeBag.Builder bag, String name, Map<String, Object> value) {
+  private static void putNonEmpty(
+      AttributeBag.Builder bag, AttributeBag.Name name, Map<String, Object> value) {
     if (!value.isEmpty()) {
       bag.put(name, value);
     }

@@ -38,6 +38,38 @@ public final class AttributeBag {
     return new Builder();
   }
 
+  /**
+   * An attribute of the vocabulary resolved once, so a front end that sets the same attributes on
+   * every call does not look each name up again ({@link Builder#put(Name, Object)}).
+   */
+  public static final class Name {
+    private final int index;
+    private final String name;
+
+    private Name(int index, String name) {
+      this.index = index;
+      this.name = name;
+    }
+
+    @Override
+    public String toString() {
+      return name;
+    }
+  }
+
+  /**
+   * {@code attribute} resolved; keep it in a constant.
+   *
+   * @throws IllegalArgumentException if it is not in the vocabulary
+   */
+  public static Name name(String attribute) {
+    int i = Vocabulary.index(attribute);
+    if (i < 0) {
+      throw new IllegalArgumentException("unknown attribute '" + attribute + "'");
+    }
+    return new Name(i, attribute);
+  }
+
   /** The value, or null when absent (or not an attribute of the vocabulary). */
   public Object get(String name) {
     int i = Vocabulary.index(name);
@@ -98,6 +130,27 @@ public final class AttributeBag {
       if (i < 0) {
         throw new IllegalArgumentException("unknown attribute '" + name + "'");
       }
+      return set(i, name, value);
+    }
+
+    /**
+     * Sets {@code name}; a null value leaves it absent.
+     *
+     * @throws IllegalArgumentException if the value's type is not the attribute's
+     */
+    public Builder put(Name name, Object value) {
+      return set(name.index, name.name, value);
+    }
+
+    /** Sets a string attribute unless the value is null or empty (Envoy's proto3 "unset"). */
+    public Builder putNonEmpty(Name name, String value) {
+      if (value != null && !value.isEmpty()) {
+        set(name.index, name.name, value);
+      }
+      return this;
+    }
+
+    private Builder set(int i, String name, Object value) {
       if (values == null) {
         throw new IllegalStateException("build() was already called");
       }

@@ -37,6 +37,7 @@ def main():
               f"{'n/a' if alloc is None else f'{alloc:,.0f}'} |")
     diffs = [
         ("mapping beyond parsing", "AttributeBagBenchmark.parseAndMap", "AttributeBagBenchmark.parseOnly"),
+        ("wire mapping beyond the bare parse", "AttributeBagBenchmark.wireMap", "AttributeBagBenchmark.parseOnly"),
         ("one CEL match, true", "CelBenchmark.matchTrue", "CelBenchmark.noRules"),
         ("one CEL match, false by header", "CelBenchmark.matchFalseByHeader", "CelBenchmark.noRules"),
         ("one CEL match, false by path", "CelBenchmark.matchFalseByPath", "CelBenchmark.noRules"),

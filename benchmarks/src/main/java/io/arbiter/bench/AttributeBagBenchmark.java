@@ -27,6 +27,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       decoded {@code String}s), so this is the mapper alone.
  *   <li>{@code parseAndMap}: the request parsed from its wire bytes first, as gRPC hands it to the
  *       service; protobuf decodes each string field on first access, which the mapper then pays.
+ *   <li>{@code wireMap}: {@link CheckRequestMapper#map(byte[], Settings)}, the server's path since
+ *       {@code CheckWireDecoder}: the wire bytes straight to attributes, no generated message.
  *   <li>{@code parseOnly}: the parse alone, which gRPC does for any service (the bare baseline
  *       too). {@code parseAndMap - parseOnly} is what mapping costs Arbiter per call.
  * </ul>
@@ -62,6 +64,11 @@ public class AttributeBagBenchmark {
   @Benchmark
   public CheckRequestMapper.Mapping parseAndMap() throws Exception {
     return mapper.map(CheckRequest.parseFrom(wire), Settings.DEFAULT);
+  }
+
+  @Benchmark
+  public CheckRequestMapper.Mapping wireMap() throws Exception {
+    return mapper.map(wire, Settings.DEFAULT);
   }
 
   @Benchmark

@@ -132,6 +132,9 @@ public final class AccessLogService implements AccessLogServiceGrpc.AsyncService
     Stream s = new Stream(responseObserver);
     if (responseObserver instanceof ServerCallStreamObserver<StreamAccessLogsResponse> call) {
       call.setOnCancelHandler(() -> open.remove(s));
+      // gRPC itself closes a call whose request does not parse, telling the request observer
+      // nothing: without this the stream stayed in the open set (and the gauge) for good.
+      call.setOnCloseHandler(() -> open.remove(s));
     }
     open.add(s);
     if (closing) {

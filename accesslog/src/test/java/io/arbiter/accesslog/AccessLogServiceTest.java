@@ -234,6 +234,7 @@ class AccessLogServiceTest {
       }
       // The good first message of each stream got through, on both bindings.
       await("entries", () -> received.size() == 2 * 2 * bad.size());
+      await("the failed streams to leave the open set", () -> service.openStreams() == 0);
     } finally {
       generatedChannel.shutdownNow();
       generated.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);

@@ -51,8 +51,10 @@ import java.util.Objects;
  *   <li>{@code tcp_logs}: parsed with the generated classes and mapped by {@link
  *       AccessLogEntryMapper#map(TCPAccessLogEntry, Reporter)}.
  *   <li>The whole message, when this decoder meets what it does not model: a group (wire types 3
- *       and 4, which none of these messages has), a oneof that switches back to a member it held
- *       before ({@code Address}, {@code log_entries}), or any malformation. The generated parser
+ *       and 4, which none of these messages has: the generated parser counts them toward its
+ *       recursion limit), a oneof that switches back to a member it held before ({@code Address},
+ *       {@code log_entries}: the generated builders then merge into the earlier member's content),
+ *       any malformation, or a RuntimeException of this decoder's own. The generated parser
  *       then either parses it, and its entries are mapped by {@link AccessLogEntryMapper}, or
  *       throws, and that is the error {@link #decode} throws. So a malformed message costs two
  *       parses, and the error is the generated parser's to the letter.

@@ -17,6 +17,8 @@ import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +35,9 @@ import java.util.Objects;
  *
  * With {@link CodedInputStream} (tags, lengths and limits), HTTP entries down to the fields the
  * mapping reads: {@code common_properties} (addresses, TLS properties and certificates, start time
- * and durations, response flags, route and cluster names, custom tags), {@code protocol_version},
+ * and durations, response flags, route and cluster names, custom tags, and the filter metadata's
+ * {@code Struct}s straight to the values {@link Structs} makes of them, with the recursion limit
+ * counted as the generated parser counts it), {@code protocol_version},
  * {@code request} and {@code response} (headers and trailers included). Fields the mapping does
  * not read are still checked as the generated parser checks them, so that no message is accepted
  * here that it would refuse: strings must be UTF-8 (proto3), known sub-messages are walked field
@@ -44,10 +48,9 @@ import java.util.Objects;
  * <h2>Left to the generated parser</h2>
  *
  * <ul>
- *   <li>The {@code identifier} (once per stream), {@code common_properties.metadata} (filter
- *       metadata {@code Struct}s, converted by {@link Structs}) and {@code filter_state_objects}:
- *       their bytes are merged into generated builders, with the recursion limit the whole
- *       message's parse would have there.
+ *   <li>The {@code identifier} (once per stream) and {@code filter_state_objects}: their bytes
+ *       are merged into generated builders, with the recursion limit the whole message's parse
+ *       would have there.
  *   <li>{@code tcp_logs}: parsed with the generated classes and mapped by {@link
  *       AccessLogEntryMapper#map(TCPAccessLogEntry, Reporter)}.
  *   <li>The whole message, when this decoder meets what it does not model: a group (wire types 3
@@ -306,7 +309,8 @@ public final class AccessLogWireDecoder {
           case 16 << 3 | LEN -> flags(h);
           case 22 << 3 | LEN -> h.tags = entry(h.tags);
           case 18 << 3 | LEN, 25 << 3 | LEN, 26 << 3 | LEN, 28 << 3 | LEN -> in.readStringRequireUtf8();
-          case 17 << 3 | LEN, 21 << 3 | LEN -> { // metadata, filter_state_objects
+          case 17 << 3 | LEN -> metadata(h);
+          case 21 << 3 | LEN -> { // filter_state_objects
             h.rest = h.rest != null ? h.rest : AccessLogCommon.newBuilder();
             h.rest.mergeFrom(field(start, 3));
           }
@@ -480,6 +484,174 @@ public final class AccessLogWireDecoder {
           skip(tag);
         }
       }
+    }
+
+    /**
+     * Metadata, depth 4: {@code filter_metadata} into {@code h.filters} as {@link
+     * Structs#filterMetadata} converts it (a filter given again replaces the earlier struct, as a
+     * map entry does); {@code typed_filter_metadata} only checked.
+     */
+    private void metadata(Http h) throws IOException {
+      int old = enter();
+      while (true) {
+        int tag = in.readTag();
+        switch (tag) {
+          case 0 -> {
+            leave(old);
+            return;
+          }
+          case 1 << 3 | LEN -> { // map<string, Struct> entry, depth 5
+            int entry = enter();
+            String key = "";
+            Map<String, Object> value = null;
+            for (int t = in.readTag(); t != 0; t = in.readTag()) {
+              if (t == (1 << 3 | LEN)) {
+                key = in.readStringRequireUtf8();
+              } else if (t == (2 << 3 | LEN)) {
+                if (value != null) {
+                  throw Fallback.INSTANCE; // the entry's struct given twice merges: not modelled
+                }
+                value = struct(6);
+              } else {
+                skip(t);
+              }
+            }
+            leave(entry);
+            h.filters = h.filters != null ? h.filters : new HashMap<>();
+            h.filters.put(key, value != null ? value : Map.of());
+          }
+          case 2 << 3 | LEN -> { // map<string, Any> entry: key, Any (type_url, value bytes)
+            int entry = enter();
+            for (int t = in.readTag(); t != 0; t = in.readTag()) {
+              if (t == (1 << 3 | LEN)) {
+                in.readStringRequireUtf8();
+              } else if (t == (2 << 3 | LEN)) {
+                walk(1L << 1);
+              } else {
+                skip(t);
+              }
+            }
+            leave(entry);
+          }
+          default -> skip(tag);
+        }
+      }
+    }
+
+    /**
+     * A google.protobuf.Struct whose fields sit at {@code depth}, as {@link Structs#toMap}: null
+     * values dropped (a key given again replaces, or with a null removes, its value). Past the
+     * recursion limit, the generated parser throws its error.
+     */
+    private Map<String, Object> struct(int depth) throws IOException {
+      if (depth > RECURSION_LIMIT) {
+        throw Fallback.INSTANCE;
+      }
+      int old = enter();
+      Map<String, Object> out = null;
+      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+        if (tag != (1 << 3 | LEN)) {
+          skip(tag);
+          continue;
+        }
+        if (depth + 1 > RECURSION_LIMIT) {
+          throw Fallback.INSTANCE;
+        }
+        int entry = enter(); // map<string, Value> entry
+        String key = "";
+        Object value = null;
+        boolean seen = false;
+        for (int t = in.readTag(); t != 0; t = in.readTag()) {
+          if (t == (1 << 3 | LEN)) {
+            key = in.readStringRequireUtf8();
+          } else if (t == (2 << 3 | LEN)) {
+            if (seen) {
+              throw Fallback.INSTANCE; // the entry's value given twice merges: not modelled
+            }
+            seen = true;
+            value = value(depth + 2);
+          } else {
+            skip(t);
+          }
+        }
+        leave(entry);
+        if (value != null) {
+          out = out != null ? out : new HashMap<>();
+          out.put(key, value);
+        } else if (out != null) {
+          out.remove(key);
+        }
+      }
+      leave(old);
+      return out == null ? Map.of() : Collections.unmodifiableMap(out);
+    }
+
+    /**
+     * A google.protobuf.Value whose fields sit at {@code depth}, as {@link Structs#toJava}: a
+     * String, Double, Boolean, map or list; null for a null or no kind. Of its oneof, the last
+     * scalar wins; a struct or list given with another member is left to the generated parser.
+     */
+    private Object value(int depth) throws IOException {
+      if (depth > RECURSION_LIMIT) {
+        throw Fallback.INSTANCE;
+      }
+      int old = enter();
+      Object value = null;
+      int kind = 0;
+      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+        int next = switch (tag) {
+          case 1 << 3 | VARINT -> 1;
+          case 2 << 3 | WireFormat.WIRETYPE_FIXED64 -> 2;
+          case 3 << 3 | LEN -> 3;
+          case 4 << 3 | VARINT -> 4;
+          case 5 << 3 | LEN -> 5;
+          case 6 << 3 | LEN -> 6;
+          default -> 0;
+        };
+        if (next == 0) {
+          skip(tag);
+          continue;
+        }
+        if (kind != 0 && (kind >= 5 || next >= 5)) {
+          throw Fallback.INSTANCE;
+        }
+        kind = next;
+        value = switch (next) {
+          case 1 -> {
+            in.readEnum(); // null_value
+            yield null;
+          }
+          case 2 -> in.readDouble();
+          case 3 -> in.readStringRequireUtf8();
+          case 4 -> in.readBool();
+          case 5 -> struct(depth + 1);
+          default -> list(depth + 1);
+        };
+      }
+      leave(old);
+      return value;
+    }
+
+    /** A google.protobuf.ListValue whose values sit at {@code depth}, as {@link Structs}: nulls dropped. */
+    private List<Object> list(int depth) throws IOException {
+      if (depth > RECURSION_LIMIT) {
+        throw Fallback.INSTANCE;
+      }
+      int old = enter();
+      List<Object> out = null;
+      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+        if (tag == (1 << 3 | LEN)) {
+          Object v = value(depth + 1);
+          if (v != null) {
+            out = out != null ? out : new ArrayList<>();
+            out.add(v);
+          }
+        } else {
+          skip(tag);
+        }
+      }
+      leave(old);
+      return out == null ? List.of() : Collections.unmodifiableList(out);
     }
 
     /** HTTPRequestProperties, depth 3. */
@@ -675,7 +847,8 @@ public final class AccessLogWireDecoder {
     int flags;
     String route = "";
     String cluster = "";
-    AccessLogCommon.Builder rest; // metadata, filter_state_objects
+    Map<String, Object> filters; // metadata.filter_metadata, converted; never empty
+    AccessLogCommon.Builder rest; // filter_state_objects
 
     int protocol;
     int method;
@@ -743,8 +916,8 @@ public final class AccessLogWireDecoder {
       }
       bag.putNonEmpty("route.name", route);
       bag.putNonEmpty("upstream.cluster", cluster);
-      if (rest != null && rest.hasMetadata() && rest.getMetadata().getFilterMetadataCount() > 0) {
-        Map<String, Object> metadata = Structs.filterMetadata(rest.getMetadata());
+      if (filters != null) {
+        Map<String, Object> metadata = Collections.unmodifiableMap(filters);
         bag.put("context.metadata", metadata);
         if (metadata.get(AccessLogEntryMapper.EXT_AUTHZ) instanceof Map<?, ?> authz
             && authz.get("cache_hit") instanceof Boolean hit) {

@@ -209,6 +209,67 @@ class AccessLogWireDecoderTest {
     assertSame(concat(tcp.toByteArray(), http.toByteArray(), http.toByteArray()), "tcp http http");
   }
 
+  /**
+   * Filter metadata written the way no builder writes it: a struct key given twice (the later
+   * value replaces the earlier, a null removes it), a value with two kinds (the last scalar wins; a
+   * struct or list with another kind goes to the generated parser), a filter given twice.
+   */
+  @Test
+  void structsAsWrittenMakeTheSameAttributes() throws IOException {
+    Value str = Value.newBuilder().setStringValue("x").build();
+    Value num = Value.newBuilder().setNumberValue(1.5).build();
+    Value nul = Value.newBuilder().setNullValueValue(0).build();
+    Value bool = Value.newBuilder().setBoolValue(true).build();
+    Value struct = Value.newBuilder().setStructValue(Struct.newBuilder().putFields("in", str)).build();
+    Value list = Value.newBuilder().setListValue(com.google.protobuf.ListValue.newBuilder()
+        .addValues(str).addValues(nul).addValues(num)).build();
+    Value none = Value.getDefaultInstance();
+    List<Value> values = List.of(str, num, nul, bool, struct, list, none);
+    for (Value a : values) {
+      for (Value b : values) {
+        // one key twice, in one struct
+        byte[] twice = concat(structOf("k", a.toByteArray()), structOf("j", num.toByteArray()),
+            structOf("k", b.toByteArray()));
+        byte[] message = metadataMessage(List.of(filterEntry("envoy.filters.http.ext_authz", twice)));
+        assertSame(message, List.of("key twice", a, b));
+        assertByHand(message);
+        // one value with both kinds
+        byte[] mixed = structOf("cache_hit", concat(a.toByteArray(), b.toByteArray()));
+        message = metadataMessage(List.of(filterEntry("envoy.filters.http.ext_authz", mixed)));
+        assertSame(message, List.of("two kinds", a, b));
+        // one filter twice: the later struct replaces the earlier
+        message = metadataMessage(List.of(filterEntry("f", structOf("a", a.toByteArray())),
+            filterEntry("g", new byte[0]), filterEntry("f", structOf("b", b.toByteArray()))));
+        assertSame(message, List.of("filter twice", a, b));
+        assertByHand(message);
+      }
+    }
+  }
+
+  private static byte[] structOf(String key, byte[] value) throws IOException {
+    return field(1, concat(field(1, key.getBytes(StandardCharsets.UTF_8)), field(2, value)));
+  }
+
+  private static byte[] filterEntry(String filter, byte[] struct) throws IOException {
+    return field(1, concat(field(1, filter.getBytes(StandardCharsets.UTF_8)), field(2, struct)));
+  }
+
+  /** An HTTP entry whose common properties hold just metadata made of the given entries. */
+  private static byte[] metadataMessage(List<byte[]> filterEntries) throws IOException {
+    byte[] metadata = concat(filterEntries.toArray(new byte[0][]));
+    byte[] common = field(17, metadata);
+    return httpMessage(List.of(field(1, common)));
+  }
+
+  /** A length-delimited field. */
+  private static byte[] field(int number, byte[] value) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+    out.writeByteArray(number, value);
+    out.flush();
+    return bytes.toByteArray();
+  }
+
   @Test
   void groupsAreLeftToTheGeneratedParser() throws IOException {
     // An unknown group inside the common properties, one inside a header entry, one at the top.

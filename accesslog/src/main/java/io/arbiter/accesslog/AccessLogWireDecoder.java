@@ -175,9 +175,9 @@ public final class AccessLogWireDecoder {
   private static final int LEN = WireFormat.WIRETYPE_LENGTH_DELIMITED;
 
   /**
-   * Reads one message. Each method reads one message type from its length on, at a known depth
-   * (the message itself is 0), which is what a generated parser of a slice gets as its recursion
-   * budget.
+   * Reads one message. Each method reads one message type, from its length on or inside the limit
+   * its caller pushed, at a known depth (the whole message is 0): what a generated parser of a
+   * slice gets as its recursion budget, and what the Struct decoding counts against the limit.
    */
   private final class Reader {
     private final byte[] buf;

@@ -80,7 +80,7 @@ import java.util.Objects;
 public final class AccessLogEntryMapper {
   private static final String GRPC_CONTENT_TYPE = "application/grpc";
 
-  private final AttributeMapping customTags;
+  final AttributeMapping customTags; // AccessLogWireDecoder maps custom tags with it too
 
   /** @param customTags how {@code custom_tags} map to attributes */
   public AccessLogEntryMapper(AttributeMapping customTags) {
@@ -214,7 +214,7 @@ public final class AccessLogEntryMapper {
   }
 
   /** The filter name Envoy's ext_authz filter emits its dynamic metadata under. */
-  private static final String EXT_AUTHZ = "envoy.filters.http.ext_authz";
+  static final String EXT_AUTHZ = "envoy.filters.http.ext_authz";
 
   private static SocketAddress socket(Address a) {
     return a.hasSocketAddress() ? a.getSocketAddress() : null;
@@ -241,18 +241,25 @@ public final class AccessLogEntryMapper {
   }
 
   private static Map<String, String> requestHeaders(HTTPRequestProperties rq) {
-    Map<String, String> logged =
-        rq.getRequestHeadersCount() == 0 ? Map.of() : Texts.lowerNames(rq.getRequestHeadersMap());
-    boolean extra = !rq.getUserAgent().isEmpty() || !rq.getReferer().isEmpty()
-        || !rq.getForwardedFor().isEmpty() || !rq.getRequestId().isEmpty();
+    return requestHeaders(
+        rq.getRequestHeadersCount() == 0 ? Map.of() : rq.getRequestHeadersMap(),
+        rq.getUserAgent(), rq.getReferer(), rq.getForwardedFor(), rq.getRequestId());
+  }
+
+  /** {@code request.headers}: the logged headers, names lowercased, and the four own fields. */
+  static Map<String, String> requestHeaders(Map<String, String> headers, String userAgent,
+      String referer, String forwardedFor, String requestId) {
+    Map<String, String> logged = headers.isEmpty() ? Map.of() : Texts.lowerNames(headers);
+    boolean extra = !userAgent.isEmpty() || !referer.isEmpty()
+        || !forwardedFor.isEmpty() || !requestId.isEmpty();
     if (!extra) {
       return logged;
     }
     Map<String, String> out = new LinkedHashMap<>(logged);
-    putIfAbsentNonEmpty(out, "user-agent", rq.getUserAgent());
-    putIfAbsentNonEmpty(out, "referer", rq.getReferer());
-    putIfAbsentNonEmpty(out, "x-forwarded-for", rq.getForwardedFor());
-    putIfAbsentNonEmpty(out, "x-request-id", rq.getRequestId());
+    putIfAbsentNonEmpty(out, "user-agent", userAgent);
+    putIfAbsentNonEmpty(out, "referer", referer);
+    putIfAbsentNonEmpty(out, "x-forwarded-for", forwardedFor);
+    putIfAbsentNonEmpty(out, "x-request-id", requestId);
     return Collections.unmodifiableMap(out);
   }
 
@@ -262,7 +269,7 @@ public final class AccessLogEntryMapper {
     }
   }
 
-  private static String header(Map<String, String> headers, String lowercaseName) {
+  static String header(Map<String, String> headers, String lowercaseName) {
     if (headers.isEmpty()) {
       return null;
     }
@@ -278,7 +285,7 @@ public final class AccessLogEntryMapper {
     return null;
   }
 
-  private static Long parseCode(String s) {
+  static Long parseCode(String s) {
     try {
       return Long.parseLong(s.strip());
     } catch (NumberFormatException e) {
@@ -286,12 +293,12 @@ public final class AccessLogEntryMapper {
     }
   }
 
-  private static boolean isGrpc(String contentType) {
+  static boolean isGrpc(String contentType) {
     return contentType != null
         && contentType.regionMatches(true, 0, GRPC_CONTENT_TYPE, 0, GRPC_CONTENT_TYPE.length());
   }
 
-  private static String protocol(HTTPAccessLogEntry.HTTPVersion v) {
+  static String protocol(HTTPAccessLogEntry.HTTPVersion v) {
     return switch (v) {
       case HTTP10 -> "HTTP/1.0";
       case HTTP11 -> "HTTP/1.1";

@@ -4,12 +4,15 @@ import com.codahale.metrics.Counter;
 import io.arbiter.engine.AttributeBag;
 import io.arbiter.engine.metrics.Metrics;
 import io.arbiter.engine.spi.LogLimiter;
-import io.envoyproxy.envoy.data.accesslog.v3.HTTPAccessLogEntry;
-import io.envoyproxy.envoy.data.accesslog.v3.TCPAccessLogEntry;
 import io.envoyproxy.envoy.service.accesslog.v3.AccessLogServiceGrpc;
 import io.envoyproxy.envoy.service.accesslog.v3.StreamAccessLogsMessage;
 import io.envoyproxy.envoy.service.accesslog.v3.StreamAccessLogsResponse;
+import io.grpc.BindableService;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +28,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * are mapped ({@link AccessLogEntryMapper}) and offered to the {@link ReportQueue} on the calling
  * gRPC thread, which never waits for the engine, so a stream is never held back.
  *
+ * <p>{@link #bindService()} binds the method with a request marshaller of its own: the message's
+ * bytes go through {@link AccessLogWireDecoder}, which makes the same attributes as the generated
+ * parse and {@link AccessLogEntryMapper} without building the generated entries, and rejects what
+ * the generated parser rejects with what gRPC's protobuf marshaller throws, so gRPC ends such a
+ * call as it did before (the client sees {@code UNKNOWN}). {@link
+ * #streamAccessLogs} still takes generated messages, for callers that bind the service otherwise
+ * ({@code AccessLogServiceGrpc.bindService(service)}). (The generated {@code
+ * AccessLogServiceImplBase} makes {@code bindService()} final, hence {@code AsyncService} and
+ * {@link BindableService} implemented directly.)
+ *
  * <p>A stream stays open as long as Envoy keeps it; when Envoy half-closes it, it gets the empty
  * {@code StreamAccessLogsResponse}. {@link #closeStreams()} ends every open stream with OK on
  * shutdown (Envoy opens a new one, to another replica, for its next entries). Counted: {@code
@@ -34,11 +47,11 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>Thread-safe.
  */
-public final class AccessLogService extends AccessLogServiceGrpc.AccessLogServiceImplBase {
+public final class AccessLogService implements AccessLogServiceGrpc.AsyncService, BindableService {
   private static final System.Logger LOG = System.getLogger("arbiter.accesslog");
 
   private final ReportQueue queue;
-  private final AccessLogEntryMapper mapper;
+  private final AccessLogWireDecoder decoder;
   private final ProtocolCounters entries;
   private final Counter invalid;
   private final LogLimiter errorLog = new LogLimiter(5);
@@ -47,7 +60,7 @@ public final class AccessLogService extends AccessLogServiceGrpc.AccessLogServic
 
   public AccessLogService(ReportQueue queue, AccessLogEntryMapper mapper, Metrics metrics) {
     this.queue = Objects.requireNonNull(queue, "queue");
-    this.mapper = Objects.requireNonNull(mapper, "mapper");
+    this.decoder = new AccessLogWireDecoder(Objects.requireNonNull(mapper, "mapper"));
     this.entries = new ProtocolCounters(metrics);
     this.invalid = metrics.counter("arbiter_accesslog_rejected_total",
         "Access-log entries not accepted, by reason.", "reason", "invalid");
@@ -71,12 +84,57 @@ public final class AccessLogService extends AccessLogServiceGrpc.AccessLogServic
     }
   }
 
+  /**
+   * The service with {@code StreamAccessLogs} taking its requests through {@link
+   * AccessLogWireDecoder}: the generated method's name, type, response marshaller and schema, and
+   * {@link StreamAccessLogsMarshaller} for requests.
+   */
+  @Override
+  public ServerServiceDefinition bindService() {
+    MethodDescriptor<StreamAccessLogsMessage, StreamAccessLogsResponse> generated =
+        AccessLogServiceGrpc.getStreamAccessLogsMethod();
+    MethodDescriptor<AccessLogWireDecoder.Message, StreamAccessLogsResponse> method =
+        generated.toBuilder(new StreamAccessLogsMarshaller(decoder), generated.getResponseMarshaller())
+            .build();
+    ServiceDescriptor service = ServiceDescriptor.newBuilder(AccessLogServiceGrpc.SERVICE_NAME)
+        .setSchemaDescriptor(AccessLogServiceGrpc.getServiceDescriptor().getSchemaDescriptor())
+        .addMethod(method)
+        .build();
+    return ServerServiceDefinition.builder(service)
+        .addMethod(method, ServerCalls.asyncBidiStreamingCall(this::open))
+        .build();
+  }
+
+  /** The generated method's form: each message is mapped as {@link AccessLogEntryMapper} maps it. */
   @Override
   public StreamObserver<StreamAccessLogsMessage> streamAccessLogs(
       StreamObserver<StreamAccessLogsResponse> responseObserver) {
+    Stream s = open(responseObserver);
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(StreamAccessLogsMessage message) {
+        s.onNext(decoder.of(message));
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        s.onError(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        s.onCompleted();
+      }
+    };
+  }
+
+  private Stream open(StreamObserver<StreamAccessLogsResponse> responseObserver) {
     Stream s = new Stream(responseObserver);
     if (responseObserver instanceof ServerCallStreamObserver<StreamAccessLogsResponse> call) {
       call.setOnCancelHandler(() -> open.remove(s));
+      // gRPC itself closes a call whose request does not parse, telling the request observer
+      // nothing: without this the stream stayed in the open set (and the gauge) for good.
+      call.setOnCloseHandler(() -> open.remove(s));
     }
     open.add(s);
     if (closing) {
@@ -86,7 +144,7 @@ public final class AccessLogService extends AccessLogServiceGrpc.AccessLogServic
   }
 
   /** One stream: its identifier, and the call to answer. */
-  private final class Stream implements StreamObserver<StreamAccessLogsMessage> {
+  private final class Stream implements StreamObserver<AccessLogWireDecoder.Message> {
     private final StreamObserver<StreamAccessLogsResponse> response;
     private Reporter reporter = Reporter.NONE;
     private boolean done;
@@ -96,35 +154,22 @@ public final class AccessLogService extends AccessLogServiceGrpc.AccessLogServic
     }
 
     @Override
-    public void onNext(StreamAccessLogsMessage message) {
-      if (message.hasIdentifier()) {
-        reporter = Reporter.of(message.getIdentifier());
+    public void onNext(AccessLogWireDecoder.Message message) {
+      if (message.identifier() != null) {
+        reporter = message.identifier();
       }
-      List<AttributeBag> bags;
-      switch (message.getLogEntriesCase()) {
-        case HTTP_LOGS -> {
-          List<HTTPAccessLogEntry> list = message.getHttpLogs().getLogEntryList();
-          bags = new ArrayList<>(list.size());
-          for (HTTPAccessLogEntry e : list) {
-            add(bags, e, null);
-          }
-        }
-        case TCP_LOGS -> {
-          List<TCPAccessLogEntry> list = message.getTcpLogs().getLogEntryList();
-          bags = new ArrayList<>(list.size());
-          for (TCPAccessLogEntry e : list) {
-            add(bags, null, e);
-          }
-        }
-        default -> bags = List.of();
+      int n = message.size();
+      List<AttributeBag> bags = n == 0 ? List.of() : new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        add(bags, message, i);
       }
       queue.offerAll(bags);
     }
 
-    private void add(List<AttributeBag> bags, HTTPAccessLogEntry http, TCPAccessLogEntry tcp) {
+    private void add(List<AttributeBag> bags, AccessLogWireDecoder.Message message, int i) {
       AttributeBag bag;
       try {
-        bag = http != null ? mapper.map(http, reporter) : mapper.map(tcp, reporter);
+        bag = message.map(i, reporter);
       } catch (RuntimeException e) {
         invalid.inc();
         long suppressed = errorLog.tryAcquire(System.currentTimeMillis());

@@ -1,7 +1,8 @@
 /**
  * Envoy's access logs in: the {@code envoy.service.accesslog.v3.AccessLogService} stream ({@link
  * io.arbiter.accesslog.AccessLogService}, entries mapped by {@link
- * io.arbiter.accesslog.AccessLogEntryMapper}) and the OTLP logs receiver ({@link
+ * io.arbiter.accesslog.AccessLogEntryMapper}, or decoded from the wire straight to the same
+ * attributes by {@link io.arbiter.accesslog.AccessLogWireDecoder}) and the OTLP logs receiver ({@link
  * io.arbiter.accesslog.OtlpLogsService}, records mapped by {@link
  * io.arbiter.accesslog.OtlpLogMapper} through an operator-configurable {@link
  * io.arbiter.accesslog.AttributeMapping}). Both offer attribute bags to one bounded {@link

@@ -9,11 +9,14 @@ import io.envoyproxy.envoy.data.accesslog.v3.TCPAccessLogEntry;
 import io.envoyproxy.envoy.service.accesslog.v3.AccessLogServiceGrpc;
 import io.envoyproxy.envoy.service.accesslog.v3.StreamAccessLogsMessage;
 import io.envoyproxy.envoy.service.accesslog.v3.StreamAccessLogsResponse;
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.Status;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -203,6 +206,63 @@ class AccessLogServiceTest {
       s2.shutdownNow();
       stuck.close(Duration.ofMillis(50));
     }
+  }
+
+  /**
+   * Bytes that do not parse end the stream as gRPC's own protobuf marshaller ends it: the decoder
+   * behind {@code bindService()} throws what that marshaller throws (INTERNAL, "Invalid protobuf
+   * byte sequence"), and gRPC fails the call alike on both bindings.
+   */
+  @Test
+  void aMessageThatDoesNotParseFailsTheStreamAsTheGeneratedBindingDoes() throws Exception {
+    String generatedName = InProcessServerBuilder.generateName();
+    Server generated = InProcessServerBuilder.forName(generatedName)
+        .addService(AccessLogServiceGrpc.bindService(service)).build().start();
+    ManagedChannel generatedChannel = InProcessChannelBuilder.forName(generatedName).build();
+    byte[] good = Entries.httpMessage(Entries.identifier("n-1", "l"), batch("g", 0, 2)).toByteArray();
+    List<byte[]> bad = List.of(
+        java.util.Arrays.copyOf(good, good.length - 3),
+        new byte[] {0x12, 0x05, 0x0a, 0x03, 0x0a, 0x01, (byte) 0xff}, // a string that is not UTF-8
+        new byte[] {0x0f});
+    try {
+      for (byte[] b : bad) {
+        Status ours = sendRaw(channel, good, b);
+        Status theirs = sendRaw(generatedChannel, good, b);
+        // gRPC closes the call itself when the marshaller throws; the client sees UNKNOWN.
+        assertThat(ours.getCode()).isEqualTo(theirs.getCode()).isEqualTo(Status.Code.UNKNOWN);
+        assertThat(ours.getDescription()).isEqualTo(theirs.getDescription());
+      }
+      // The good first message of each stream got through, on both bindings.
+      await("entries", () -> received.size() == 2 * 2 * bad.size());
+      await("the failed streams to leave the open set", () -> service.openStreams() == 0);
+    } finally {
+      generatedChannel.shutdownNow();
+      generated.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Sends {@code first} then {@code second} as raw message bytes; the status the stream ended with. */
+  private static Status sendRaw(ManagedChannel channel, byte[] first, byte[] second) throws Exception {
+    MethodDescriptor<byte[], StreamAccessLogsResponse> raw =
+        AccessLogServiceGrpc.getStreamAccessLogsMethod().toBuilder(new MethodDescriptor.Marshaller<byte[]>() {
+          @Override
+          public java.io.InputStream stream(byte[] value) {
+            return new java.io.ByteArrayInputStream(value);
+          }
+
+          @Override
+          public byte[] parse(java.io.InputStream stream) {
+            throw new UnsupportedOperationException();
+          }
+        }, AccessLogServiceGrpc.getStreamAccessLogsMethod().getResponseMarshaller()).build();
+    Client client = new Client();
+    StreamObserver<byte[]> call = ClientCalls.asyncBidiStreamingCall(
+        channel.newCall(raw, CallOptions.DEFAULT), client);
+    call.onNext(first);
+    call.onNext(second);
+    Status status = client.closed.get(10, TimeUnit.SECONDS);
+    call.onCompleted();
+    return status;
   }
 
   private static List<String> ids(String prefix, int n) {

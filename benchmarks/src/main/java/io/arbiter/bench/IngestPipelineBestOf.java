@@ -1,6 +1,7 @@
 package io.arbiter.bench;
 
 import io.arbiter.accesslog.AccessLogEntryMapper;
+import io.arbiter.accesslog.AccessLogWireDecoder;
 import io.arbiter.accesslog.AttributeMapping;
 import io.arbiter.accesslog.Reporter;
 import io.arbiter.engine.AttributeBag;
@@ -23,8 +24,11 @@ import java.util.List;
  * <ul>
  *   <li>{@code bare}: parse each message ({@code StreamAccessLogsMessage.parseFrom}) and count its
  *       entries, as {@code BareAccessLogSink} does;
- *   <li>{@code map}: parse, then map every entry to attributes ({@code AccessLogEntryMapper});
- *   <li>{@code ingest}: parse, map, and dispatch the message's entries through the engine ({@code
+ *   <li>{@code gen-map}: the generated parse, then every entry mapped by {@code
+ *       AccessLogEntryMapper}: the path before {@code AccessLogWireDecoder}, for comparison;
+ *   <li>{@code map}: what the server does: decode each message's bytes with {@code
+ *       AccessLogWireDecoder} and map every entry to attributes;
+ *   <li>{@code ingest}: {@code map}, then dispatch the message's entries through the engine ({@code
  *       PolicyEngine.report}) with the ingest benchmark's config: 5 prometheus metrics and a JSON
  *       log line per entry, written to a file in a temporary directory.
  * </ul>
@@ -36,7 +40,7 @@ import java.util.List;
  *
  * <p>Run: {@code java -Xms512m -Xmx512m -XX:+UseSerialGC -cp benchmarks/target/benchmarks.jar
  * io.arbiter.bench.IngestPipelineBestOf [config=benchmarks/load/ingest.yaml] [batches=200]
- * [messages-per-batch=20] [only=bare|map|ingest]} (with {@code only}, that one operation alone, to
+ * [messages-per-batch=20] [only=bare|gen-map|map|ingest]} (with {@code only}, that one operation alone, to
  * profile it)
  */
 public final class IngestPipelineBestOf {
@@ -57,10 +61,11 @@ public final class IngestPipelineBestOf {
     ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
     PolicyEngine engine = Engines.serving(yaml);
     AccessLogEntryMapper mapper = new AccessLogEntryMapper(AttributeMapping.defaults());
+    AccessLogWireDecoder decoder = new AccessLogWireDecoder(mapper);
     Reporter reporter = new Reporter("envoy-0", "bench", "access");
     long checksum = 0;
     try {
-      String[] ops = {"bare", "map", "ingest"};
+      String[] ops = {"bare", "gen-map", "map", "ingest"};
       double[] best = new double[ops.length];
       for (int pass = 0; pass < 2; pass++) { // the first pass warms the JIT up
         java.util.Arrays.fill(best, Double.MAX_VALUE);
@@ -73,17 +78,28 @@ public final class IngestPipelineBestOf {
             long t0 = cpu.getCurrentThreadCpuTime();
             for (int i = 0; i < perBatch; i++) {
               byte[] bytes = messages.get((round * perBatch + i) % messages.size());
-              StreamAccessLogsMessage m = StreamAccessLogsMessage.parseFrom(bytes);
-              List<HTTPAccessLogEntry> list = m.getHttpLogs().getLogEntryList();
-              entries += list.size();
-              if (o == 0) {
-                continue;
+              List<AttributeBag> bags;
+              if (o < 2) {
+                StreamAccessLogsMessage m = StreamAccessLogsMessage.parseFrom(bytes);
+                List<HTTPAccessLogEntry> list = m.getHttpLogs().getLogEntryList();
+                entries += list.size();
+                if (o == 0) {
+                  continue;
+                }
+                bags = new ArrayList<>(list.size());
+                for (HTTPAccessLogEntry e : list) {
+                  bags.add(mapper.map(e, reporter));
+                }
+              } else {
+                AccessLogWireDecoder.Message m = decoder.decode(bytes);
+                int n = m.size();
+                entries += n;
+                bags = new ArrayList<>(n);
+                for (int e = 0; e < n; e++) {
+                  bags.add(m.map(e, reporter));
+                }
               }
-              List<AttributeBag> bags = new ArrayList<>(list.size());
-              for (HTTPAccessLogEntry e : list) {
-                bags.add(mapper.map(e, reporter));
-              }
-              if (o == 2) {
+              if (o == 3) {
                 ReportOutcome outcome = engine.report(bags).toCompletableFuture().join();
                 checksum += outcome.instances();
               } else {
@@ -101,7 +117,8 @@ public final class IngestPipelineBestOf {
         }
         System.out.printf("%-7s %8.0f ns/entry  %9.0f entries/CPU-s%n", ops[o], best[o], 1e9 / best[o]);
       }
-      System.out.printf("bare/ingest %.2f (checksum %d)%n", best[0] / best[2], checksum);
+      System.out.printf("bare/map %.2f, bare/ingest %.2f (checksum %d)%n",
+          best[0] / best[2], best[0] / best[3], checksum);
     } finally {
       Engines.close(engine);
     }

@@ -9,7 +9,32 @@ import io.envoyproxy.envoy.data.accesslog.v3.ResponseFlags;
  * {@code -}).
  */
 public final class ResponseFlagsText {
+  /** The short name of each flag by its field number in {@code ResponseFlags} (13: {@code unauthorized_details}). */
+  private static final String[] BY_FIELD = {
+    null, "LH", "UH", "UT", "LR", "UR", "UF", "UC", "UO", "NR", "DI", "FI", "RL", "UAEX", "RLSE",
+    "DC", "URX", "SI", "IH", "DPE", "UMSDR", "RFCF", "NFCF", "DT", "UPE", "NC", "OM", "DF", "DR",
+  };
+
+  /** The highest field number of {@code ResponseFlags} that is a flag. */
+  public static final int LAST_FIELD = BY_FIELD.length - 1;
+
   private ResponseFlagsText() {}
+
+  /**
+   * The flags whose bit {@code 1 << n} is set in {@code fields}, {@code n} being the flag's field
+   * number in {@code ResponseFlags} (for {@code unauthorized_details}, 13: the message is present);
+   * same text as {@link #format(ResponseFlags)}.
+   */
+  public static String format(int fields) {
+    if (fields == 0) {
+      return "";
+    }
+    StringBuilder b = new StringBuilder();
+    for (int n = 1; n <= LAST_FIELD; n++) {
+      add(b, (fields & (1 << n)) != 0, BY_FIELD[n]);
+    }
+    return b.toString();
+  }
 
   public static String format(ResponseFlags f) {
     StringBuilder b = new StringBuilder();

@@ -1,6 +1,7 @@
 package io.arbiter.engine.internal;
 
 import io.arbiter.engine.AttributeBag;
+import io.arbiter.engine.spi.FixedMap;
 import io.arbiter.engine.spi.Instance;
 import io.arbiter.engine.spi.Template;
 import java.util.LinkedHashMap;
@@ -149,11 +150,15 @@ public abstract sealed class CompiledInstance {
   public static final class Metric extends CompiledInstance {
     private final Expression value;
     private final Map<String, Expression> dimensions;
+    private final FixedMap.Keys keys;
+    private final Expression[] dimensionExpressions;
 
     public Metric(String name, Expression value, Map<String, Expression> dimensions) {
       super(name, Template.METRIC);
       this.value = value;
       this.dimensions = new LinkedHashMap<>(dimensions);
+      this.keys = new FixedMap.Keys(this.dimensions.keySet());
+      this.dimensionExpressions = this.dimensions.values().toArray(new Expression[0]);
     }
 
     @Override
@@ -172,11 +177,11 @@ public abstract sealed class CompiledInstance {
         throw new EvaluationException(value, "a metric value must be a number or duration, got "
             + (v == null ? "null" : v.getClass().getSimpleName()), null);
       }
-      Map<String, String> dims = new LinkedHashMap<>(dimensions.size() * 2);
-      for (Map.Entry<String, Expression> e : dimensions.entrySet()) {
-        dims.put(e.getKey(), e.getValue().evalText(bag));
+      FixedMap.Builder<String> dims = keys.builder();
+      for (int i = 0; i < dimensionExpressions.length; i++) {
+        dims.set(i, dimensionExpressions[i].evalText(bag));
       }
-      return new Instance.Metric(name(), v, dims);
+      return new Instance.Metric(name(), v, dims.build());
     }
   }
 
@@ -185,6 +190,8 @@ public abstract sealed class CompiledInstance {
     private final Expression severity;
     private final Expression timestamp;
     private final Map<String, Expression> variables;
+    private final FixedMap.Keys keys;
+    private final Expression[] variableExpressions;
 
     /**
      * @param timestamp null means the report's {@code request.time}, else now; an expression that
@@ -195,6 +202,8 @@ public abstract sealed class CompiledInstance {
       this.severity = severity;
       this.timestamp = timestamp;
       this.variables = new LinkedHashMap<>(variables);
+      this.keys = new FixedMap.Keys(this.variables.keySet());
+      this.variableExpressions = this.variables.values().toArray(new Expression[0]);
     }
 
     @Override
@@ -219,11 +228,12 @@ public abstract sealed class CompiledInstance {
         Object t = bag.get("request.time");
         at = t instanceof java.time.Instant i ? i : java.time.Instant.now();
       }
-      Map<String, Object> vars = new LinkedHashMap<>(variables.size() * 2);
-      for (Map.Entry<String, Expression> e : variables.entrySet()) {
-        vars.put(e.getKey(), e.getValue().eval(bag));
+      FixedMap.Builder<Object> vars = keys.builder();
+      for (int i = 0; i < variableExpressions.length; i++) {
+        vars.set(i, variableExpressions[i].eval(bag));
       }
-      return new Instance.LogEntry(name(), severity == null ? "INFO" : severity.evalText(bag), at, vars);
+      return new Instance.LogEntry(
+          name(), severity == null ? "INFO" : severity.evalText(bag), at, vars.build());
     }
   }
 

@@ -17,6 +17,13 @@ public sealed interface Instance
 
   String name();
 
+  /** {@code map} as an instance keeps it: a {@link FixedMap} as it is (immutable), others copied. */
+  private static <V> Map<String, V> frozen(Map<String, V> map) {
+    return map instanceof FixedMap<V> f
+        ? f
+        : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(map));
+  }
+
   /** Template {@code checknothing}. */
   record CheckNothing(String name) implements Instance {}
 
@@ -58,7 +65,7 @@ public sealed interface Instance
    */
   record Metric(String name, Object value, Map<String, String> dimensions) implements Instance {
     public Metric {
-      dimensions = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(dimensions));
+      dimensions = frozen(dimensions);
     }
   }
 
@@ -70,7 +77,7 @@ public sealed interface Instance
       String name, String severity, java.time.Instant timestamp, Map<String, Object> variables)
       implements Instance {
     public LogEntry {
-      variables = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(variables));
+      variables = frozen(variables);
     }
   }
 

@@ -72,8 +72,14 @@ import java.util.Objects;
  * {@code arbiter_check_rejected_total{reason}}, with reason {@code too_many_headers}, {@code
  * headers_too_large} or {@code body_too_large}.
  *
- * <p>Thread-safe; one instance serves every call. Mapping is one pass over the headers with no
- * regular expression and maps sized up front.
+ * <h2>Two readers, one mapping</h2>
+ *
+ * {@link #map(CheckRequest, Settings)} reads a parsed request; {@link #map(byte[], Settings)}, what
+ * the gRPC server calls, reads the serialized one with {@link CheckWireDecoder}, building no
+ * generated message. Both fill {@link CheckFields}, which alone turns fields into attributes, and
+ * they agree on every input ({@code CheckWireDecoderTest}).
+ *
+ * <p>Thread-safe; one instance serves every call.
  */
 public final class CheckRequestMapper {
   /** Reasons a request is rejected before evaluation, as the metric labels them. */

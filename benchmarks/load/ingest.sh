@@ -7,6 +7,7 @@
 #   benchmarks/load/ingest.sh                        # everything: ~6 min, then 10 min of overload
 #   OVERLOAD_SECONDS=60 benchmarks/load/ingest.sh    # a smoke run
 #   OVERLOAD_SECONDS=0 benchmarks/load/ingest.sh     # no overload test
+#   ROUNDS=6 OVERLOAD_SECONDS=0 benchmarks/load/ingest.sh   # interleaved rounds (below), ~6 min
 #
 # Per target (arbiter first, then bare), with the server pinned to SERVER_CPUS and the driver
 # (io.arbiter.bench.AlsLoadDriver) to CLIENT_CPUS:
@@ -31,6 +32,12 @@
 #   SERVER_JAVA_OPTS ["-Xms512m -Xmx512m"]  the same for both servers and the overload test
 #   ARBITER_FLAGS [""]  extra flags for `arbiter serve` (e.g. "--accesslog-queue 100000")
 #   TARGETS ["arbiter bare"]  "" runs only the overload test (then set SUSTAINABLE_RATE)
+#   ROUNDS [0]  when > 0, interleaved instead of one target after the other: both servers up at
+#            once (each pinned to SERVER_CPUS, idle while the other is driven), each warmed up, the
+#            offer set (RATE, or SUSTAIN_FRACTION of Arbiter's max phase), then ROUNDS_WARMUP [2]
+#            unmeasured and ROUNDS measured rounds in which each target gets ROUND_SECONDS [10] s
+#            at that offer in turn; the verdict is the median of each round's ratio to the bare
+#            run of the same round, so a slow drift in the machine cancels out
 #   OUT [benchmarks/target/load/ingest-<time>]   BUILD [auto] (see benchmarks/build-if-needed.sh)
 set -euo pipefail
 
@@ -55,6 +62,9 @@ SAMPLE="${SAMPLE:-10}"
 SERVER_JAVA_OPTS="${SERVER_JAVA_OPTS:--Xms512m -Xmx512m}"
 ARBITER_FLAGS="${ARBITER_FLAGS:-}"
 TARGETS="${TARGETS-arbiter bare}"
+ROUNDS="${ROUNDS:-0}"
+ROUNDS_WARMUP="${ROUNDS_WARMUP:-2}"
+ROUND_SECONDS="${ROUND_SECONDS:-10}"
 OUT="${OUT:-$root/benchmarks/target/load/ingest-$(date -u +%Y%m%dT%H%M%SZ)}"
 if command -v taskset >/dev/null && [[ "$(nproc)" -ge 2 ]]; then
   SERVER_CPUS="${SERVER_CPUS-0}"
@@ -98,11 +108,15 @@ cp "$here/ingest.yaml" "$OUT/ingest.yaml"
 } > "$OUT/machine.env"
 
 server_pid=""
+all_pids=() # every server started, for cleanup (the interleaved rounds keep two up)
 cleanup() {
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  local pid
+  for pid in "${all_pids[@]}" "$server_pid"; do
+    if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+  done
 }
 trap cleanup EXIT
 
@@ -219,6 +233,7 @@ start_server() { # start_server TARGET GRPC_PORT ADMIN_PORT LOGNAME: sets server
     ready_url="http://127.0.0.1:$admin_port/readyz"
   fi
   server_pid=$!
+  all_pids+=("$server_pid")
   for _ in $(seq 1 120); do
     curl -sf "$ready_url" >/dev/null 2>&1 && break
     kill -0 "$server_pid" 2>/dev/null || { echo "$target died:" >&2; tail -20 "$OUT/$log.server.log" >&2; exit 1; }
@@ -233,6 +248,37 @@ stop_server() {
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
 }
+
+if (( ROUNDS > 0 )); then
+  declare -A pid_of grpc_of admin_of
+  for target in $TARGETS; do
+    grpc_of[$target]="$(free_port)"; admin_of[$target]="$(free_port)"
+    echo "== $target (grpc :${grpc_of[$target]}, admin :${admin_of[$target]}), interleaved" >&2
+    start_server "$target" "${grpc_of[$target]}" "${admin_of[$target]}" "$target"
+    pid_of[$target]="$server_pid"
+  done
+  for target in $TARGETS; do
+    server_pid="${pid_of[$target]}"
+    warm_up "$target" "${admin_of[$target]}" "${grpc_of[$target]}"
+  done
+  if [[ -z "$RATE" ]]; then
+    server_pid="${pid_of[arbiter]}"
+    phase arbiter max "${admin_of[arbiter]}" "${grpc_of[arbiter]}" --duration "$DURATION"
+    RATE="$(python3 -c "print(int($(ingest_rate arbiter max) * $SUSTAIN_FRACTION))")"
+  fi
+  echo "rate=$RATE" > "$OUT/rate.env"
+  echo "rounds=$ROUNDS rounds_warmup=$ROUNDS_WARMUP round_seconds=$ROUND_SECONDS" >> "$OUT/rate.env"
+  for ((round = 1 - ROUNDS_WARMUP; round <= ROUNDS; round++)); do
+    name="r$round"; (( round < 1 )) && name="rw$((round + ROUNDS_WARMUP))"
+    for target in $TARGETS; do
+      server_pid="${pid_of[$target]}"
+      phase "$target" "$name" "${admin_of[$target]}" "${grpc_of[$target]}" --duration "$ROUND_SECONDS" --rate "$RATE"
+    done
+  done
+  python3 "$here/ingest_report.py" --interleaved "$OUT" | tee "$OUT/results.md" || true
+  for target in $TARGETS; do server_pid="${pid_of[$target]}"; stop_server; done
+  TARGETS="" # done: no sequential runs
+fi
 
 for target in $TARGETS; do
   grpc_port="$(free_port)"; admin_port="$(free_port)"

@@ -6,6 +6,8 @@ usage: ingest_report.py OUT_DIR                    the results tables (exit 1 if
        ingest_report.py --line OUT TARGET PHASE    one line on a phase (the script's progress)
        ingest_report.py --rate OUT TARGET PHASE    entries ingested per wall second of a phase
        ingest_report.py --per-cpu OUT TARGET PHASE entries ingested per CPU-second of a phase
+       ingest_report.py --interleaved OUT_DIR      the interleaved rounds (ROUNDS > 0): per-round
+                                                   ratios, their median, the verdicts
 
 Per target (arbiter, bare) and phase (warmupN, max, rate) ingest.sh leaves in OUT_DIR:
   TARGET.PHASE.driver.env      what the driver offered, sent and dropped (AlsLoadDriver), and the
@@ -222,6 +224,53 @@ def main_tables(out):
     return 1 if failed else 0
 
 
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def interleaved(out):
+    """Rounds r1..rN of both targets at one offer: each round's Arbiter/bare ratio, the median."""
+    m = read_env(os.path.join(out, "machine.env"))
+    rate = read_env(os.path.join(out, "rate.env"))
+    rounds = sorted(int(f.split(".")[1][1:]) for f in os.listdir(out)
+                    if re.fullmatch(r"arbiter\.r\d+\.phase\.env", f))
+    print(f"Ingest run {m.get('date')}, git {m.get('git')} ({m.get('git_dirty_files')} uncommitted files), "
+          f"{m.get('nproc')} x {m.get('cpu')}, server on CPU {m.get('server_cpus')} ({m.get('server_gc')}, "
+          f"{m.get('server_java_opts')}), driver on CPU {m.get('client_cpus')}; interleaved: "
+          f"{rate.get('rounds')} rounds of {rate.get('round_seconds')} s per target at {rate.get('rate')} entries/s "
+          f"after {rate.get('rounds_warmup')} unmeasured")
+    print()
+    print("| round | Arbiter entries/CPU-s | bare entries/CPU-s | ratio | Arbiter GC s | others (cores, max) | verified |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    ratios, per_cpu, failed, disturbed = [], [], False, False
+    for n in rounds:
+        a, b = phase(out, "arbiter", f"r{n}"), phase(out, "bare", f"r{n}")
+        if not a or not b:
+            continue
+        problems = a["problems"] + b["problems"]
+        failed |= bool(problems)
+        disturbed |= a["disturbed"] or b["disturbed"]
+        ratio = a["per_cpu"] / b["per_cpu"] if b["per_cpu"] else 0
+        ratios.append(ratio)
+        per_cpu.append(a["per_cpu"])
+        print(f"| r{n} | {fmt(a['per_cpu'])} | {fmt(b['per_cpu'])} | {ratio:.2f} | {a['gc']:.2f} | "
+              f"{max(a['others'], b['others']):.2f} | {'yes' if not problems else 'NO: ' + '; '.join(problems)} |")
+    if not ratios:
+        print("no complete round")
+        return 1
+    med, med_cpu = median(ratios), median(per_cpu)
+    print()
+    print("| issue 4 target | measured | verdict |")
+    print("| --- | --- | --- |")
+    print(f"| >= {fmt(TARGET_PER_CPU)} entries ingested per CPU-second | {fmt(med_cpu)} (median round) | "
+          f"{verdict(med_cpu >= TARGET_PER_CPU)} |")
+    print(f"| >= {TARGET_RATIO}x the bare sink | {med:.2f}x (median of same-round ratios; rounds {min(ratios):.2f} - "
+          f"{max(ratios):.2f}){' DISTURBED' if disturbed else ''} | {verdict(med >= TARGET_RATIO)} |")
+    return 1 if failed else 0
+
+
 GC_LINE = re.compile(r"\[([\d.]+)s\].*GC\(\d+\) (Pause \w+).*?(\d+)M->(\d+)M\((\d+)M\)")
 
 
@@ -351,6 +400,8 @@ def main():
         r = phase(args[1], args[2], args[3])
         print(int(r["per_cpu"]) if r else "")
         return 0
+    if args and args[0] == "--interleaved":
+        return interleaved(args[1])
     if args and args[0] == "--overload":
         return overload(args[1])
     return main_tables(args[0])

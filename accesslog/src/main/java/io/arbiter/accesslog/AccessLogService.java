@@ -60,7 +60,10 @@ public final class AccessLogService implements AccessLogServiceGrpc.AsyncService
 
   public AccessLogService(ReportQueue queue, AccessLogEntryMapper mapper, Metrics metrics) {
     this.queue = Objects.requireNonNull(queue, "queue");
-    this.decoder = new AccessLogWireDecoder(Objects.requireNonNull(mapper, "mapper"));
+    Counter generatedParses = metrics.counter("arbiter_accesslog_generated_parses_total",
+        "StreamAccessLogs messages read by the generated parser instead of the wire decoder: malformed"
+            + " ones, and encodings it leaves to that parser (groups, a oneof switching back).");
+    this.decoder = new AccessLogWireDecoder(Objects.requireNonNull(mapper, "mapper"), generatedParses::inc);
     this.entries = new ProtocolCounters(metrics);
     this.invalid = metrics.counter("arbiter_accesslog_rejected_total",
         "Access-log entries not accepted, by reason.", "reason", "invalid");

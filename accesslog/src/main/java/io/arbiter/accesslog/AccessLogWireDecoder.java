@@ -74,10 +74,20 @@ public final class AccessLogWireDecoder {
   static final int RECURSION_LIMIT = 100;
 
   private final AccessLogEntryMapper mapper;
+  private final Runnable onFallback;
 
   /** @param mapper maps custom tags (its {@link AttributeMapping}) and what falls back */
   public AccessLogWireDecoder(AccessLogEntryMapper mapper) {
+    this(mapper, () -> {});
+  }
+
+  /**
+   * @param onFallback called for each message the generated parser reads instead (see the class
+   *     comment), so a slow path, or a bug of this decoder that one hides, can be counted
+   */
+  public AccessLogWireDecoder(AccessLogEntryMapper mapper, Runnable onFallback) {
     this.mapper = Objects.requireNonNull(mapper, "mapper");
+    this.onFallback = Objects.requireNonNull(onFallback, "onFallback");
   }
 
   /** {@link #decode(byte[], int, int)} of the whole array. */
@@ -100,6 +110,7 @@ public final class AccessLogWireDecoder {
       // Malformed, or a shape this decoder leaves to the generated parser (Fallback), or a bug
       // here: the generated parser decides.
     }
+    onFallback.run();
     CodedInputStream in = CodedInputStream.newInstance(buf, off, len);
     StreamAccessLogsMessage m = StreamAccessLogsMessage.parser().parseFrom(in);
     in.checkLastTagWas(0); // as gRPC's marshaller: a stray end-group tag is an error

@@ -131,6 +131,22 @@ class AccessLogWireDecoderTest {
   }
 
   @Test
+  void onlyMessagesTheGeneratedParserReadsAreCountedAsFallbacks() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger fallbacks = new java.util.concurrent.atomic.AtomicInteger();
+    AccessLogWireDecoder counted = new AccessLogWireDecoder(mapper, fallbacks::incrementAndGet);
+    RandomAccessLogs random = new RandomAccessLogs(4);
+    for (int i = 0; i < 50; i++) {
+      counted.decode(random.message().toByteArray());
+    }
+    assertThat(fallbacks).hasValue(0);
+    byte[] wire = random.message().toByteArray();
+    byte[] truncated = java.util.Arrays.copyOf(wire, wire.length - 1);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> counted.decode(truncated))
+        .isInstanceOf(com.google.protobuf.InvalidProtocolBufferException.class);
+    assertThat(fallbacks).hasValue(1);
+  }
+
+  @Test
   void envoyShapedMessagesMakeTheSameAttributes() throws Exception {
     List<HTTPAccessLogEntry> entries = List.of(Entries.http("/a?b=c", 200), Entries.http("/x", 503),
         HTTPAccessLogEntry.getDefaultInstance());

@@ -33,7 +33,7 @@ import java.util.Arrays;
  * {@code cache.sh}'s "× bare" for {@code cache-10}.
  *
  * <p>Run: {@code java -Xms1g -Xmx1g -cp benchmarks/target/benchmarks.jar
- * io.arbiter.bench.CheckPipelineBestOf [batches=300] [calls-per-batch=500] [only=op]}
+ * io.arbiter.bench.CheckPipelineBestOf [batches=300] [calls-per-batch=500] [only=op|all] [rules=10]}
  */
 public final class CheckPipelineBestOf {
   private CheckPipelineBestOf() {}
@@ -41,11 +41,11 @@ public final class CheckPipelineBestOf {
   public static void main(String[] args) throws Exception {
     int batches = args.length > 0 ? Integer.parseInt(args[0]) : 300;
     int perBatch = args.length > 1 ? Integer.parseInt(args[1]) : 500;
-    String only = args.length > 2 ? args[2] : null;
+    String only = args.length > 2 && !args[2].equals("all") ? args[2] : null;
+    int rules = args.length > 3 ? Integer.parseInt(args[3]) : CheckPipelineBenchmark.RULES;
     byte[] wire = Requests.standard().toByteArray();
-    PolicyEngine cachedEngine = Engines.serving(RuleSets.yaml(CheckPipelineBenchmark.RULES));
-    PolicyEngine uncachedEngine =
-        Engines.serving(RuleSets.yaml(CheckPipelineBenchmark.RULES) + RuleSets.NO_CACHE);
+    PolicyEngine cachedEngine = Engines.serving(RuleSets.yaml(rules));
+    PolicyEngine uncachedEngine = Engines.serving(RuleSets.yaml(rules) + RuleSets.NO_CACHE);
     AuthorizationService cached = new AuthorizationService(cachedEngine);
     AuthorizationService uncached = new AuthorizationService(uncachedEngine);
     CheckRequestMapper mapper = new CheckRequestMapper(new Metrics());

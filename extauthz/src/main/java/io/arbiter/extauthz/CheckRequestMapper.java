@@ -91,6 +91,7 @@ public final class CheckRequestMapper {
   private final Counter tooManyHeaders;
   private final Counter headersTooLarge;
   private final Counter bodyTooLarge;
+  private final Counter wireFallbacks;
 
   /** Registers the rejection counters in {@code metrics} (the engine's: {@code services().metrics()}). */
   public CheckRequestMapper(Metrics metrics) {
@@ -100,6 +101,10 @@ public final class CheckRequestMapper {
     tooManyHeaders = metrics.counter(name, help, "reason", TOO_MANY_HEADERS);
     headersTooLarge = metrics.counter(name, help, "reason", HEADERS_TOO_LARGE);
     bodyTooLarge = metrics.counter(name, help, "reason", BODY_TOO_LARGE);
+    wireFallbacks = metrics.counter("arbiter_extauthz_generated_parses_total",
+        "Serialized CheckRequests read by the generated parser because their encoding is one the"
+            + " wire reader leaves to it (repeated message fields, groups, header names equal but"
+            + " for case); Envoy's requests never are.");
   }
 
   /**
@@ -197,6 +202,7 @@ public final class CheckRequestMapper {
   public Mapping map(byte[] wire, Settings limits) throws InvalidProtocolBufferException {
     CheckFields f = CheckWireDecoder.decode(wire);
     if (f == null) {
+      wireFallbacks.inc();
       return map(CheckRequest.parseFrom(wire), limits); // an unusual encoding: the generated parser
     }
     if (f.http) {

@@ -34,7 +34,8 @@ import org.junit.jupiter.api.Test;
  * the same attributes or rejection, or an exception from both.
  */
 class CheckWireDecoderTest {
-  private final CheckRequestMapper wireMapper = new CheckRequestMapper(new Metrics());
+  private final Metrics wireMetrics = new Metrics();
+  private final CheckRequestMapper wireMapper = new CheckRequestMapper(wireMetrics);
   private final CheckRequestMapper messageMapper = new CheckRequestMapper(new Metrics());
 
   private static final String[] WORDS = {
@@ -380,7 +381,10 @@ class CheckWireDecoderTest {
         .setRequest(AttributeContext.Request.newBuilder().setHttp(AttributeContext.HttpRequest.newBuilder()
             .putHeaders("X-User", "a").putHeaders("x-user", "b")))).build();
     assertThat(CheckWireDecoder.decode(cased.toByteArray())).isNull();
+    long before = Engines.counter(wireMetrics, "arbiter_extauthz_generated_parses_total");
     agree(cased.toByteArray(), Settings.DEFAULT);
+    assertThat(Engines.counter(wireMetrics, "arbiter_extauthz_generated_parses_total"))
+        .isEqualTo(before + 1);
   }
 
   @Test

@@ -8,6 +8,7 @@ import io.arbiter.engine.AttributeBag;
 import io.arbiter.frontend.QueryStrings;
 import io.arbiter.frontend.Structs;
 import io.arbiter.frontend.Texts;
+import io.arbiter.frontend.WireStructs;
 import io.envoyproxy.envoy.config.core.v3.RequestMethod;
 import io.envoyproxy.envoy.data.accesslog.v3.AccessLogCommon;
 import io.envoyproxy.envoy.data.accesslog.v3.HTTPAccessLogEntry;
@@ -36,8 +37,9 @@ import java.util.Objects;
  * With {@link CodedInputStream} (tags, lengths and limits), HTTP entries down to the fields the
  * mapping reads: {@code common_properties} (addresses, TLS properties and certificates, start time
  * and durations, response flags, route and cluster names, custom tags, and the filter metadata's
- * {@code Struct}s straight to the values {@link Structs} makes of them, with the recursion limit
- * counted as the generated parser counts it), {@code protocol_version},
+ * {@code Struct}s straight to the values {@link Structs} makes of them, by {@link WireStructs},
+ * the front ends' shared struct reader, with the recursion limit counted as the generated parser
+ * counts it), {@code protocol_version},
  * {@code request} and {@code response} (headers and trailers included). Fields the mapping does
  * not read are still checked as the generated parser checks them, so that no message is accepted
  * here that it would refuse: strings must be UTF-8 (proto3), known sub-messages are walked field
@@ -71,7 +73,7 @@ import java.util.Objects;
  */
 public final class AccessLogWireDecoder {
   /** {@link CodedInputStream}'s default, which gRPC's protobuf marshaller keeps. */
-  static final int RECURSION_LIMIT = 100;
+  static final int RECURSION_LIMIT = WireStructs.RECURSION_LIMIT;
 
   private final AccessLogEntryMapper mapper;
   private final Runnable onFallback;
@@ -522,7 +524,7 @@ public final class AccessLogWireDecoder {
                 if (value != null) {
                   throw Fallback.INSTANCE; // the entry's struct given twice merges: not modelled
                 }
-                value = struct(6);
+                value = WireStructs.struct(in, 6);
               } else {
                 skip(t);
               }
@@ -547,122 +549,6 @@ public final class AccessLogWireDecoder {
           default -> skip(tag);
         }
       }
-    }
-
-    /**
-     * A google.protobuf.Struct whose fields sit at {@code depth}, as {@link Structs#toMap}: null
-     * values dropped (a key given again replaces, or with a null removes, its value). Past the
-     * recursion limit, the generated parser throws its error.
-     */
-    private Map<String, Object> struct(int depth) throws IOException {
-      if (depth > RECURSION_LIMIT) {
-        throw Fallback.INSTANCE;
-      }
-      int old = enter();
-      Map<String, Object> out = null;
-      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-        if (tag != (1 << 3 | LEN)) {
-          skip(tag);
-          continue;
-        }
-        if (depth + 1 > RECURSION_LIMIT) {
-          throw Fallback.INSTANCE;
-        }
-        int entry = enter(); // map<string, Value> entry
-        String key = "";
-        Object value = null;
-        boolean seen = false;
-        for (int t = in.readTag(); t != 0; t = in.readTag()) {
-          if (t == (1 << 3 | LEN)) {
-            key = in.readStringRequireUtf8();
-          } else if (t == (2 << 3 | LEN)) {
-            if (seen) {
-              throw Fallback.INSTANCE; // the entry's value given twice merges: not modelled
-            }
-            seen = true;
-            value = value(depth + 2);
-          } else {
-            skip(t);
-          }
-        }
-        leave(entry);
-        if (value != null) {
-          out = out != null ? out : new HashMap<>();
-          out.put(key, value);
-        } else if (out != null) {
-          out.remove(key);
-        }
-      }
-      leave(old);
-      return out == null ? Map.of() : Collections.unmodifiableMap(out);
-    }
-
-    /**
-     * A google.protobuf.Value whose fields sit at {@code depth}, as {@link Structs#toJava}: a
-     * String, Double, Boolean, map or list; null for a null or no kind. Of its oneof, the last
-     * scalar wins; a struct or list given with another member is left to the generated parser.
-     */
-    private Object value(int depth) throws IOException {
-      if (depth > RECURSION_LIMIT) {
-        throw Fallback.INSTANCE;
-      }
-      int old = enter();
-      Object value = null;
-      int kind = 0;
-      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-        int next = switch (tag) {
-          case 1 << 3 | VARINT -> 1;
-          case 2 << 3 | WireFormat.WIRETYPE_FIXED64 -> 2;
-          case 3 << 3 | LEN -> 3;
-          case 4 << 3 | VARINT -> 4;
-          case 5 << 3 | LEN -> 5;
-          case 6 << 3 | LEN -> 6;
-          default -> 0;
-        };
-        if (next == 0) {
-          skip(tag);
-          continue;
-        }
-        if (kind != 0 && (kind >= 5 || next >= 5)) {
-          throw Fallback.INSTANCE;
-        }
-        kind = next;
-        value = switch (next) {
-          case 1 -> {
-            in.readEnum(); // null_value
-            yield null;
-          }
-          case 2 -> in.readDouble();
-          case 3 -> in.readStringRequireUtf8();
-          case 4 -> in.readBool();
-          case 5 -> struct(depth + 1);
-          default -> list(depth + 1);
-        };
-      }
-      leave(old);
-      return value;
-    }
-
-    /** A google.protobuf.ListValue whose values sit at {@code depth}, as {@link Structs}: nulls dropped. */
-    private List<Object> list(int depth) throws IOException {
-      if (depth > RECURSION_LIMIT) {
-        throw Fallback.INSTANCE;
-      }
-      int old = enter();
-      List<Object> out = null;
-      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
-        if (tag == (1 << 3 | LEN)) {
-          Object v = value(depth + 1);
-          if (v != null) {
-            out = out != null ? out : new ArrayList<>();
-            out.add(v);
-          }
-        } else {
-          skip(tag);
-        }
-      }
-      leave(old);
-      return out == null ? List.of() : Collections.unmodifiableList(out);
     }
 
     /** HTTPRequestProperties, depth 3. */

@@ -7,6 +7,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.WireFormat;
 import io.arbiter.frontend.Structs;
 import io.arbiter.frontend.Texts;
+import io.arbiter.frontend.WireStructs;
 import io.envoyproxy.envoy.config.core.v3.EnvoyInternalAddress;
 import io.envoyproxy.envoy.config.core.v3.Pipe;
 import com.google.protobuf.UnsafeByteOperations;
@@ -32,13 +33,14 @@ import java.util.Map;
  *       with an unexpected wire type is an unknown field, skipped. Unknown fields are skipped.
  *   <li>Every known string field is read with UTF-8 validation, used or not, so invalid UTF-8
  *       fails here exactly where it fails there; a repeated scalar field keeps its last value.
- *   <li>Rare sub-messages go through their generated parsers on the same stream, so they are
- *       validated and merged alike: the metadata contexts (then mapped as before), a pipe or
- *       internal address (then ignored, as the mapper ignores them).
+ *   <li>Filter metadata structs are read by {@link WireStructs}, the front ends' shared struct
+ *       reader; a pipe or internal address goes through its generated parser on the same stream
+ *       (validated alike, then ignored, as the mapper ignores it).
  *   <li>Encodings no Envoy produces get null, so the generated parser handles them: a singular
  *       message field that occurs twice (protobuf merges the occurrences), both header fields in
  *       one request (their order of joining differs from the wire's), and two {@code headers} map
- *       entries whose names are equal once lowercased (the map's order and last-value-wins rules).
+ *       entries whose names are equal once lowercased (the map's order and last-value-wins rules),
+ *       typed filter metadata, and whatever {@link WireStructs} leaves to it.
  * </ul>
  *
  * {@code CheckWireDecoderTest} checks the equivalence on random requests, random unknown fields,
@@ -48,20 +50,20 @@ final class CheckWireDecoder {
   private CheckWireDecoder() {}
 
   /** Thrown (never with a stack trace) when the input needs the generated parser. */
-  static final class Unusual extends Exception {
+  private static final class Unusual extends Exception {
     Unusual() {
       super(null, null, false, false);
     }
   }
 
-  static final Unusual UNUSUAL = new Unusual();
+  private static final Unusual UNUSUAL = new Unusual();
 
   /**
-   * The generated parser nests one level deeper than this reader when it reaches the metadata
-   * contexts (it reads {@code attributes} as a nested message; this reader does not count it), so
-   * the rare sub-messages parsed here get the limit one lower.
+   * The only messages this reader hands to generated parsers on its own stream, a pipe or internal
+   * address, sit three messages deep (attributes, peer, address), which this reader does not count
+   * as the generated parser does; they get the recursion limit they would have there.
    */
-  private static final int RECURSION_LIMIT = 100 - 1; // CodedInputStream's default, less one
+  private static final int RECURSION_LIMIT = WireStructs.RECURSION_LIMIT - 3;
 
   /**
    * The fields of the request in {@code wire}, or null when its encoding is one the generated
@@ -87,7 +89,7 @@ final class CheckWireDecoder {
         }
       }
       return f;
-    } catch (Unusual e) {
+    } catch (Unusual | WireStructs.Unmodelled e) {
       return null;
     } catch (InvalidProtocolBufferException e) {
       throw e;
@@ -128,7 +130,7 @@ final class CheckWireDecoder {
         case 11 << 3 | 2 -> {
           metadata = once(metadata);
           int limit = in.pushLimit(in.readRawVarint32());
-          f.metadataContext = StructReader.filterMetadata(in);
+          f.metadataContext = filterMetadata(in);
           in.popLimit(limit);
         }
         case 12 << 3 | 2 -> {
@@ -146,7 +148,7 @@ final class CheckWireDecoder {
         case 13 << 3 | 2 -> {
           routeMetadata = once(routeMetadata);
           int limit = in.pushLimit(in.readRawVarint32());
-          f.routeMetadataContext = StructReader.filterMetadata(in);
+          f.routeMetadataContext = filterMetadata(in);
           in.popLimit(limit);
         }
         default -> skip(in, tag);
@@ -364,6 +366,47 @@ final class CheckWireDecoder {
     return bytes;
   }
 
+  /**
+   * The {@code config.core.v3.Metadata} the stream is positioned in (within its limit): its {@code
+   * filter_metadata} as {@link Structs#filterMetadata} converts it, each struct read by {@link
+   * WireStructs}; {@code typed_filter_metadata} is left to the generated parser.
+   */
+  private static Map<String, Object> filterMetadata(CodedInputStream in) throws IOException, Unusual {
+    Map<String, Object> out = null;
+    for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+      switch (tag) {
+        case 1 << 3 | 2 -> { // filter_metadata: map<string, Struct>
+          int limit = in.pushLimit(in.readRawVarint32());
+          String key = "";
+          Map<String, Object> value = Map.of();
+          boolean seen = false;
+          for (int t = in.readTag(); t != 0; t = in.readTag()) {
+            switch (t) {
+              case 1 << 3 | 2 -> key = string(in);
+              case 2 << 3 | 2 -> {
+                seen = once(seen);
+                value = WireStructs.struct(in, STRUCT_DEPTH);
+              }
+              default -> skip(in, t);
+            }
+          }
+          in.popLimit(limit);
+          out = out == null ? Structs.newMap(4) : out;
+          out.put(key, value);
+        }
+        case 2 << 3 | 2 -> throw UNUSUAL; // typed_filter_metadata: validated by the generated parser
+        default -> skip(in, tag);
+      }
+    }
+    return out == null ? Map.of() : Collections.unmodifiableMap(out);
+  }
+
+  /**
+   * How deep a filter's struct's fields sit, as the generated parser counts for its recursion
+   * limit: CheckRequest, attributes, Metadata, its map entry, the Struct.
+   */
+  private static final int STRUCT_DEPTH = 4;
+
   /** One entry of a {@code map<string, string>}, put into {@code map} (created when null). */
   private static Map<String, String> mapEntry(CodedInputStream in, Map<String, String> map)
       throws IOException, Unusual {
@@ -389,7 +432,7 @@ final class CheckWireDecoder {
    * type no proto3 message uses, and one whose nesting the generated parser counts differently)
    * is left to the generated parser, as is an end-group tag where none is open (it fails there).
    */
-  static void skip(CodedInputStream in, int tag) throws IOException, Unusual {
+  private static void skip(CodedInputStream in, int tag) throws IOException, Unusual {
     switch (WireFormat.getTagWireType(tag)) {
       case WireFormat.WIRETYPE_VARINT -> in.readInt64();
       case WireFormat.WIRETYPE_START_GROUP, WireFormat.WIRETYPE_END_GROUP -> throw UNUSUAL;
@@ -398,7 +441,7 @@ final class CheckWireDecoder {
   }
 
   /** A string field, strictly UTF-8 like the generated parser's {@code readStringRequireUtf8}. */
-  static String string(CodedInputStream in) throws IOException {
+  private static String string(CodedInputStream in) throws IOException {
     return string(in.readByteBuffer());
   }
 
@@ -425,7 +468,7 @@ final class CheckWireDecoder {
   }
 
   /** Marks a singular message field seen; a second occurrence needs the generated parser's merge. */
-  static boolean once(boolean seen) throws Unusual {
+  private static boolean once(boolean seen) throws Unusual {
     if (seen) {
       throw UNUSUAL;
     }

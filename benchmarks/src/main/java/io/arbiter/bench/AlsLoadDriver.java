@@ -1,12 +1,11 @@
 package io.arbiter.bench;
 
+import io.arbiter.frontend.SerializedMessages;
 import io.envoyproxy.envoy.service.accesslog.v3.AccessLogServiceGrpc;
 import io.envoyproxy.envoy.service.accesslog.v3.StreamAccessLogsMessage;
 import io.envoyproxy.envoy.service.accesslog.v3.StreamAccessLogsResponse;
 import io.grpc.CallOptions;
 import io.grpc.ConnectivityState;
-import io.grpc.Drainable;
-import io.grpc.KnownLength;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -14,10 +13,6 @@ import io.grpc.protobuf.ProtoUtils;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ClientResponseObserver;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,38 +69,11 @@ public final class AlsLoadDriver {
     }
   }
 
-  /** Sends bytes as they are: the request marshaller of the raw-bytes method. */
-  private static final class RawMarshaller implements MethodDescriptor.Marshaller<byte[]> {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new RawStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      throw new UnsupportedOperationException("client side only");
-    }
-  }
-
-  private static final class RawStream extends ByteArrayInputStream implements KnownLength, Drainable {
-    RawStream(byte[] bytes) {
-      super(bytes);
-    }
-
-    @Override
-    public int drainTo(OutputStream target) throws IOException {
-      int n = count - pos;
-      target.write(buf, pos, n);
-      pos = count;
-      return n;
-    }
-  }
-
   private static final MethodDescriptor<byte[], StreamAccessLogsResponse> METHOD =
       MethodDescriptor.<byte[], StreamAccessLogsResponse>newBuilder()
           .setType(MethodDescriptor.MethodType.CLIENT_STREAMING)
           .setFullMethodName(AccessLogServiceGrpc.getStreamAccessLogsMethod().getFullMethodName())
-          .setRequestMarshaller(new RawMarshaller())
+          .setRequestMarshaller(SerializedMessages.MARSHALLER)
           .setResponseMarshaller(ProtoUtils.marshaller(StreamAccessLogsResponse.getDefaultInstance()))
           .build();
 

@@ -1,9 +1,7 @@
 package io.arbiter.bench;
 
+import io.arbiter.frontend.SerializedMessages;
 import io.grpc.MethodDescriptor;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
 
 /**
  * Unary gRPC methods whose request and response are the serialized bytes, for the load drivers:
@@ -13,21 +11,7 @@ import java.io.InputStream;
 final class RawGrpc {
   private RawGrpc() {}
 
-  static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
-    @Override
-    public InputStream stream(byte[] value) {
-      return new ByteArrayInputStream(value);
-    }
-
-    @Override
-    public byte[] parse(InputStream stream) {
-      try {
-        return stream.readAllBytes();
-      } catch (IOException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-  };
+  static final MethodDescriptor.Marshaller<byte[]> BYTES = SerializedMessages.MARSHALLER;
 
   /** {@code service/Method} as a unary call of bytes to bytes. */
   static MethodDescriptor<byte[], byte[]> unary(String fullMethodName) {

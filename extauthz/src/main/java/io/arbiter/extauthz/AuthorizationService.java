@@ -3,13 +3,12 @@ package io.arbiter.extauthz;
 import com.codahale.metrics.Counter;
 import io.arbiter.engine.PolicyEngine;
 import io.arbiter.frontend.Arrival;
+import io.arbiter.frontend.SerializedMessages;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
 import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
 import com.google.protobuf.InvalidProtocolBufferException;
 import io.grpc.BindableService;
-import io.grpc.Drainable;
-import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.ServiceDescriptor;
@@ -18,10 +17,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCalls;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 
@@ -76,7 +71,9 @@ public final class AuthorizationService implements AuthorizationGrpc.AsyncServic
   public ServerServiceDefinition bindService() {
     ServiceDescriptor envoys = AuthorizationGrpc.getServiceDescriptor();
     MethodDescriptor<byte[], byte[]> check =
-        AuthorizationGrpc.getCheckMethod().toBuilder(WIRE, WIRE).build();
+        AuthorizationGrpc.getCheckMethod()
+            .toBuilder(SerializedMessages.MARSHALLER, SerializedMessages.MARSHALLER)
+            .build();
     return ServerServiceDefinition.builder(
             ServiceDescriptor.newBuilder(envoys.getName())
                 .setSchemaDescriptor(envoys.getSchemaDescriptor())
@@ -84,45 +81,6 @@ public final class AuthorizationService implements AuthorizationGrpc.AsyncServic
                 .build())
         .addMethod(check, ServerCalls.asyncUnaryCall(this::check))
         .build();
-  }
-
-  /** Messages as bytes: a request as it arrived (copied once), a response as serialized. */
-  private static final MethodDescriptor.Marshaller<byte[]> WIRE =
-      new MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-          return new Serialized(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-          try {
-            return stream instanceof KnownLength
-                ? stream.readNBytes(stream.available())
-                : stream.readAllBytes();
-          } catch (IOException e) {
-            throw Status.INTERNAL.withDescription("could not read the request").withCause(e)
-                .asRuntimeException();
-          }
-        }
-      };
-
-  /**
-   * Serialized bytes as gRPC writes messages best: with their length known up front (else it
-   * buffers the message to measure it) and drained in one write, as protobuf's own streams are.
-   */
-  private static final class Serialized extends ByteArrayInputStream implements KnownLength, Drainable {
-    Serialized(byte[] bytes) {
-      super(bytes);
-    }
-
-    @Override
-    public int drainTo(OutputStream target) throws IOException {
-      int n = count - pos;
-      target.write(buf, pos, n);
-      pos = count;
-      return n;
-    }
   }
 
   @Override

@@ -54,54 +54,18 @@ public class CheckPipelineBenchmark {
   private AuthorizationService service;
   private CheckRequest request;
   private byte[] wire;
-  private final Capture capture = new Capture();
 
-  /** Holds the last answer, like the gRPC call's response observer. */
-  static final class Capture implements StreamObserver<CheckResponse> {
-    CheckResponse response;
+  private final Capture<CheckResponse> capture = new Capture<>();
+  private final Capture<byte[]> wireCapture = new Capture<>();
 
-    @Override
-    public void onNext(CheckResponse value) {
-      response = value;
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      throw new IllegalStateException(t);
-    }
-
-    @Override
-    public void onCompleted() {}
-  }
-
-  /** Holds the last serialized answer, like the byte-level gRPC call the server binds. */
-  static final class WireCapture implements StreamObserver<byte[]> {
-    byte[] response;
-
-    @Override
-    public void onNext(byte[] value) {
-      response = value;
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      throw new IllegalStateException(t);
-    }
-
-    @Override
-    public void onCompleted() {}
-
-    /** The last answer, parsed (for checks outside the measured code). */
-    CheckResponse parsed() {
-      try {
-        return CheckResponse.parseFrom(response);
-      } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-        throw new IllegalStateException(e);
-      }
+  /** {@code bytes} parsed (for checks outside the measured code). */
+  static CheckResponse parsed(byte[] bytes) {
+    try {
+      return CheckResponse.parseFrom(bytes);
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException(e);
     }
   }
-
-  private final WireCapture wireCapture = new WireCapture();
 
   @Setup
   public void setup() throws Exception {
@@ -112,7 +76,7 @@ public class CheckPipelineBenchmark {
     CheckResponses.Outcome outcome = CheckResponses.check(engine, request);
     Engines.expect(outcome.decision(), true, RuleSets.expectedMatches(RULES));
     serverPath();
-    CheckResponse answer = wireCapture.parsed();
+    CheckResponse answer = parsed(wireCapture.response);
     if (answer.getStatus().getCode() != 0 || answer.getOkResponse().getHeadersCount() != 1) {
       throw new IllegalStateException("unexpected server answer: " + answer);
     }

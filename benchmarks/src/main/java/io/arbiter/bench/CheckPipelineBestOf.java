@@ -6,6 +6,7 @@ import io.arbiter.engine.metrics.Metrics;
 import io.arbiter.extauthz.AuthorizationService;
 import io.arbiter.extauthz.CheckRequestMapper;
 import io.envoyproxy.envoy.service.auth.v3.CheckRequest;
+import io.envoyproxy.envoy.service.auth.v3.CheckResponse;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
@@ -49,8 +50,8 @@ public final class CheckPipelineBestOf {
     AuthorizationService cached = new AuthorizationService(cachedEngine);
     AuthorizationService uncached = new AuthorizationService(uncachedEngine);
     CheckRequestMapper mapper = new CheckRequestMapper(new Metrics());
-    CheckPipelineBenchmark.Capture capture = new CheckPipelineBenchmark.Capture();
-    CheckPipelineBenchmark.WireCapture wireCapture = new CheckPipelineBenchmark.WireCapture();
+    Capture<CheckResponse> capture = new Capture<>();
+    Capture<byte[]> wireCapture = new Capture<>();
     ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
     long checksum = 0;
     String[] ops = {"bare", "wireMap", "parseMap", "cached", "uncached"};
@@ -81,8 +82,10 @@ public final class CheckPipelineBestOf {
               }
             }
             best[o] = Math.min(best[o], (double) (cpu.getCurrentThreadCpuTime() - t0) / perBatch);
-            if (o >= 3 && wireCapture.parsed().getOkResponse().getHeadersCount() != 1) {
-              throw new IllegalStateException("unexpected answer: " + wireCapture.parsed());
+            if (o >= 3 && CheckPipelineBenchmark.parsed(wireCapture.response).getOkResponse()
+                .getHeadersCount() != 1) {
+              throw new IllegalStateException(
+                  "unexpected answer: " + CheckPipelineBenchmark.parsed(wireCapture.response));
             }
           }
         }

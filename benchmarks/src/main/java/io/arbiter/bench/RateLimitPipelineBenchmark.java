@@ -7,7 +7,6 @@ import io.arbiter.ratelimit.RateLimitRequestMapper;
 import io.arbiter.ratelimit.RateLimitService;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitRequest;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;
-import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -57,25 +56,7 @@ public class RateLimitPipelineBenchmark {
   private RateLimitService service;
   private byte[] wire;
   private List<QuotaCall> calls;
-  private final Capture capture = new Capture();
-
-  /** Holds the last answer, like the gRPC call's response observer. */
-  static final class Capture implements StreamObserver<RateLimitResponse> {
-    RateLimitResponse response;
-
-    @Override
-    public void onNext(RateLimitResponse value) {
-      response = value;
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      throw new IllegalStateException(t);
-    }
-
-    @Override
-    public void onCompleted() {}
-  }
+  private final Capture<RateLimitResponse> capture = new Capture<>();
 
   @Setup
   public void setup() throws Exception {

@@ -76,6 +76,11 @@ public final class AttributeBag {
     return i < 0 ? null : values[i];
   }
 
+  /** The value, or null when absent. */
+  public Object get(Name name) {
+    return values[name.index];
+  }
+
   public boolean has(String name) {
     return get(name) != null;
   }

@@ -20,6 +20,9 @@ class AttributeBagTest {
         .isEqualTo(Map.of("request.path", "/a", "source.port", 8080L));
     assertThat(byName.size()).isEqualTo(2);
     assertThat(path).hasToString("request.path");
+    assertThat(byString.get(path)).isEqualTo("/a");
+    assertThat(byString.get(port)).isEqualTo(8080L);
+    assertThat(byString.get(method)).isNull();
   }
 
   @Test

@@ -108,22 +108,40 @@ public final class DecisionCache {
 
   /** A set of references a decision depended on. Identity is the shape: keys of two never meet. */
   static final class Shape {
-    final Reference[] refs;
+    private final AttributeBag.Name[] names;
+    private final String[] mapKeys;
 
     Shape(Reference[] refs) {
-      this.refs = refs;
+      this.names = new AttributeBag.Name[refs.length];
+      this.mapKeys = new String[refs.length];
+      for (int i = 0; i < refs.length; i++) {
+        names[i] = AttributeBag.name(refs[i].attribute());
+        mapKeys[i] = refs[i].key();
+      }
     }
 
+    /** {@link Reference#read} for each reference, with the attribute names resolved once. */
     Key key(AttributeBag bag) {
-      Object[] values = new Object[refs.length];
-      for (int i = 0; i < refs.length; i++) {
-        values[i] = refs[i].read(bag);
+      Object[] values = new Object[names.length];
+      for (int i = 0; i < names.length; i++) {
+        Object v = bag.get(names[i]);
+        if (v != null && mapKeys[i] != null) {
+          v = ((Map<?, ?>) v).get(mapKeys[i]);
+        }
+        values[i] = v != null ? v : Reference.ABSENT;
       }
       return new Key(this, values);
     }
   }
 
-  /** A shape and the values a call had for it. */
+  /**
+   * A shape and the values a call had for it.
+   *
+   * <p>Hashes and compares its values itself rather than through {@link Arrays}: most are strings,
+   * and a loop of our own tests for them first, so its calls stay direct however many other types
+   * the JDK's shared {@code Arrays.hashCode} and {@code Objects.equals} have seen elsewhere in the
+   * process (with a thousand rules' worth of warm-up, enough to make those calls virtual).
+   */
   static final class Key {
     final Shape shape;
     final Object[] values;
@@ -132,7 +150,15 @@ public final class DecisionCache {
     Key(Shape shape, Object[] values) {
       this.shape = shape;
       this.values = values;
-      this.hash = System.identityHashCode(shape) * 31 + Arrays.hashCode(values);
+      this.hash = System.identityHashCode(shape) * 31 + hash(values);
+    }
+
+    private static int hash(Object[] values) {
+      int h = 1;
+      for (Object v : values) {
+        h = 31 * h + (v instanceof String s ? s.hashCode() : v.hashCode());
+      }
+      return h;
     }
 
     @Override
@@ -142,7 +168,19 @@ public final class DecisionCache {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof Key k && k.hash == hash && k.shape == shape && Arrays.equals(k.values, values);
+      if (!(o instanceof Key k) || k.hash != hash || k.shape != shape) {
+        return false;
+      }
+      Object[] a = values;
+      Object[] b = k.values;
+      for (int i = 0; i < a.length; i++) {
+        Object x = a[i];
+        Object y = b[i];
+        if (x != y && !(x instanceof String s ? s.equals(y) : x.equals(y))) {
+          return false;
+        }
+      }
+      return true;
     }
   }
 

@@ -108,10 +108,12 @@ public final class DecisionCache {
 
   /** A set of references a decision depended on. Identity is the shape: keys of two never meet. */
   static final class Shape {
+    final Reference[] refs;
     private final AttributeBag.Name[] names;
     private final String[] mapKeys;
 
     Shape(Reference[] refs) {
+      this.refs = refs;
       this.names = new AttributeBag.Name[refs.length];
       this.mapKeys = new String[refs.length];
       for (int i = 0; i < refs.length; i++) {

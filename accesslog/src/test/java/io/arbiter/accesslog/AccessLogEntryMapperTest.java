@@ -203,4 +203,21 @@ class AccessLogEntryMapperTest {
     assertThat(io.arbiter.accesslog.internal.ResponseFlagsText.format(ResponseFlags.getDefaultInstance()))
         .isEmpty();
   }
+
+  /** The generated entry's flags reach the shared mapping as the wire decoder reads them: by field number. */
+  @Test
+  void eachResponseFlagIsItsFieldNumbersBit() {
+    for (var f : ResponseFlags.getDescriptor().getFields()) {
+      ResponseFlags.Builder one = ResponseFlags.newBuilder();
+      if (f.getType() == com.google.protobuf.Descriptors.FieldDescriptor.Type.BOOL) {
+        one.setField(f, true);
+      } else {
+        one.setField(f, ResponseFlags.Unauthorized.getDefaultInstance());
+      }
+      assertThat(io.arbiter.accesslog.internal.ResponseFlagsText.fields(one.build()))
+          .as(f.getName()).isEqualTo(1 << f.getNumber());
+    }
+    assertThat(io.arbiter.accesslog.internal.ResponseFlagsText.fields(ResponseFlags.getDefaultInstance()))
+        .isZero();
+  }
 }

@@ -24,6 +24,42 @@ import java.util.Map;
 final class AccessLogEntryFields {
   private static final String GRPC_CONTENT_TYPE = "application/grpc";
 
+  // Resolved once: every entry sets most of them.
+  private static final AttributeBag.Name CHECK_CACHE_HIT = AttributeBag.name("check.cache_hit");
+  private static final AttributeBag.Name CONNECTION_MTLS = AttributeBag.name("connection.mtls");
+  private static final AttributeBag.Name CONNECTION_RECEIVED_BYTES = AttributeBag.name("connection.received_bytes");
+  private static final AttributeBag.Name CONNECTION_REQUESTED_SERVER_NAME = AttributeBag.name("connection.requested_server_name");
+  private static final AttributeBag.Name CONNECTION_SENT_BYTES = AttributeBag.name("connection.sent_bytes");
+  private static final AttributeBag.Name CONTEXT_METADATA = AttributeBag.name("context.metadata");
+  private static final AttributeBag.Name CONTEXT_PROTOCOL = AttributeBag.name("context.protocol");
+  private static final AttributeBag.Name DESTINATION_IP = AttributeBag.name("destination.ip");
+  private static final AttributeBag.Name DESTINATION_PORT = AttributeBag.name("destination.port");
+  private static final AttributeBag.Name DESTINATION_PRINCIPAL = AttributeBag.name("destination.principal");
+  private static final AttributeBag.Name DESTINATION_SERVICE_HOST = AttributeBag.name("destination.service.host");
+  private static final AttributeBag.Name REQUEST_HEADERS = AttributeBag.name("request.headers");
+  private static final AttributeBag.Name REQUEST_HOST = AttributeBag.name("request.host");
+  private static final AttributeBag.Name REQUEST_ID = AttributeBag.name("request.id");
+  private static final AttributeBag.Name REQUEST_METHOD = AttributeBag.name("request.method");
+  private static final AttributeBag.Name REQUEST_PATH = AttributeBag.name("request.path");
+  private static final AttributeBag.Name REQUEST_PROTOCOL = AttributeBag.name("request.protocol");
+  private static final AttributeBag.Name REQUEST_QUERY_PARAMS = AttributeBag.name("request.query_params");
+  private static final AttributeBag.Name REQUEST_SCHEME = AttributeBag.name("request.scheme");
+  private static final AttributeBag.Name REQUEST_SIZE = AttributeBag.name("request.size");
+  private static final AttributeBag.Name REQUEST_TIME = AttributeBag.name("request.time");
+  private static final AttributeBag.Name REQUEST_USERAGENT = AttributeBag.name("request.useragent");
+  private static final AttributeBag.Name RESPONSE_CODE = AttributeBag.name("response.code");
+  private static final AttributeBag.Name RESPONSE_DURATION = AttributeBag.name("response.duration");
+  private static final AttributeBag.Name RESPONSE_FLAGS = AttributeBag.name("response.flags");
+  private static final AttributeBag.Name RESPONSE_GRPC_STATUS = AttributeBag.name("response.grpc_status");
+  private static final AttributeBag.Name RESPONSE_HEADERS = AttributeBag.name("response.headers");
+  private static final AttributeBag.Name RESPONSE_SIZE = AttributeBag.name("response.size");
+  private static final AttributeBag.Name ROUTE_NAME = AttributeBag.name("route.name");
+  private static final AttributeBag.Name SOURCE_IP = AttributeBag.name("source.ip");
+  private static final AttributeBag.Name SOURCE_PORT = AttributeBag.name("source.port");
+  private static final AttributeBag.Name SOURCE_PRINCIPAL = AttributeBag.name("source.principal");
+  private static final AttributeBag.Name UPSTREAM_ADDRESS = AttributeBag.name("upstream.address");
+  private static final AttributeBag.Name UPSTREAM_CLUSTER = AttributeBag.name("upstream.cluster");
+
   /** The filter name Envoy's ext_authz filter emits its dynamic metadata under. */
   static final String EXT_AUTHZ = "envoy.filters.http.ext_authz";
 
@@ -134,10 +170,10 @@ final class AccessLogEntryFields {
     common(customTags, reporter, bag);
     if (tcp) {
       if (hasConnection) {
-        bag.put("connection.received_bytes", receivedBytes);
-        bag.put("connection.sent_bytes", sentBytes);
+        bag.put(CONNECTION_RECEIVED_BYTES, receivedBytes);
+        bag.put(CONNECTION_SENT_BYTES, sentBytes);
       }
-      bag.put("context.protocol", "tcp");
+      bag.put(CONTEXT_PROTOCOL, "tcp");
     } else {
       http(bag);
     }
@@ -153,49 +189,49 @@ final class AccessLogEntryFields {
     reporter.putInto(bag);
     Addr src = socket(source);
     if (src != null) {
-      bag.putNonEmpty("source.ip", src.address);
-      putPort(bag, "source.port", src);
+      bag.putNonEmpty(SOURCE_IP, src.address);
+      putPort(bag, SOURCE_PORT, src);
     }
     Addr up = socket(upstream);
     Addr destination = up != null ? up : socket(local);
     if (destination != null) {
-      bag.putNonEmpty("destination.ip", destination.address);
-      putPort(bag, "destination.port", destination);
+      bag.putNonEmpty(DESTINATION_IP, destination.address);
+      putPort(bag, DESTINATION_PORT, destination);
     }
     if (up != null && !up.address.isEmpty()) {
       long port = up.portValue ? up.port : -1;
-      bag.put("upstream.address", Texts.hostPort(up.address, port));
+      bag.put(UPSTREAM_ADDRESS, Texts.hostPort(up.address, port));
     }
     boolean mtls = false;
     if (tls != null) {
       if (tls.peer != null) {
         mtls = tls.peer.sans > 0 || !tls.peer.subject.isEmpty();
-        bag.putNonEmpty("source.principal", tls.peer.san());
+        bag.putNonEmpty(SOURCE_PRINCIPAL, tls.peer.san());
       }
       if (tls.local != null) {
-        bag.putNonEmpty("destination.principal", tls.local.san());
+        bag.putNonEmpty(DESTINATION_PRINCIPAL, tls.local.san());
       }
-      bag.putNonEmpty("connection.requested_server_name", tls.sni);
+      bag.putNonEmpty(CONNECTION_REQUESTED_SERVER_NAME, tls.sni);
     }
-    bag.put("connection.mtls", mtls);
+    bag.put(CONNECTION_MTLS, mtls);
     if (start != null) {
-      bag.put("request.time", Instant.ofEpochSecond(start.seconds, start.nanos));
+      bag.put(REQUEST_TIME, Instant.ofEpochSecond(start.seconds, start.nanos));
     }
     Time d = lastTx != null ? lastTx : duration;
     if (d != null) {
-      bag.put("response.duration", Duration.ofSeconds(d.seconds, d.nanos));
+      bag.put(RESPONSE_DURATION, Duration.ofSeconds(d.seconds, d.nanos));
     }
     if (hasFlags) {
-      bag.putNonEmpty("response.flags", ResponseFlagsText.format(flags));
+      bag.putNonEmpty(RESPONSE_FLAGS, ResponseFlagsText.format(flags));
     }
-    bag.putNonEmpty("route.name", route);
-    bag.putNonEmpty("upstream.cluster", cluster);
+    bag.putNonEmpty(ROUTE_NAME, route);
+    bag.putNonEmpty(UPSTREAM_CLUSTER, cluster);
     if (filters != null) {
       Map<String, Object> metadata = Collections.unmodifiableMap(filters);
-      bag.put("context.metadata", metadata);
+      bag.put(CONTEXT_METADATA, metadata);
       if (metadata.get(EXT_AUTHZ) instanceof Map<?, ?> authz
           && authz.get("cache_hit") instanceof Boolean hit) {
-        bag.put("check.cache_hit", hit);
+        bag.put(CHECK_CACHE_HIT, hit);
       }
     }
   }
@@ -203,36 +239,36 @@ final class AccessLogEntryFields {
   private void http(AttributeBag.Builder bag) {
     RequestMethod m = RequestMethod.forNumber(method);
     if (m != null && m != RequestMethod.METHOD_UNSPECIFIED) {
-      bag.put("request.method", m.name());
+      bag.put(REQUEST_METHOD, m.name());
     }
-    bag.putNonEmpty("request.scheme", scheme);
-    bag.putNonEmpty("request.host", authority);
-    bag.putNonEmpty("destination.service.host", authority);
+    bag.putNonEmpty(REQUEST_SCHEME, scheme);
+    bag.putNonEmpty(REQUEST_HOST, authority);
+    bag.putNonEmpty(DESTINATION_SERVICE_HOST, authority);
     if (!path.isEmpty()) {
       int end = QueryStrings.pathEnd(path);
-      bag.put("request.path", end == path.length() ? path : path.substring(0, end));
+      bag.put(REQUEST_PATH, end == path.length() ? path : path.substring(0, end));
       Map<String, String> query = QueryStrings.parameters(path);
       if (!query.isEmpty()) {
-        bag.put("request.query_params", query);
+        bag.put(REQUEST_QUERY_PARAMS, query);
       }
     }
-    bag.putNonEmpty("request.useragent", userAgent);
-    bag.putNonEmpty("request.id", requestId);
-    bag.put("request.size", requestBytes);
+    bag.putNonEmpty(REQUEST_USERAGENT, userAgent);
+    bag.putNonEmpty(REQUEST_ID, requestId);
+    bag.put(REQUEST_SIZE, requestBytes);
     Map<String, String> requestHeaders = requestHeaders();
     if (!requestHeaders.isEmpty()) {
-      bag.put("request.headers", requestHeaders);
+      bag.put(REQUEST_HEADERS, requestHeaders);
     }
-    bag.putNonEmpty("request.protocol", protocol(protocol));
+    bag.putNonEmpty(REQUEST_PROTOCOL, protocol(protocol));
 
     if (hasCode) {
-      bag.put("response.code", (long) code);
+      bag.put(RESPONSE_CODE, (long) code);
     }
-    bag.put("response.size", responseBytes);
+    bag.put(RESPONSE_SIZE, responseBytes);
     Map<String, String> headers = Map.of();
     if (responseHeaders != null) {
       headers = Texts.lowerNames(responseHeaders);
-      bag.put("response.headers", headers);
+      bag.put(RESPONSE_HEADERS, headers);
     }
     String grpcStatus = header(responseTrailers, "grpc-status");
     if (grpcStatus == null) {
@@ -240,12 +276,12 @@ final class AccessLogEntryFields {
     }
     Long status = grpcStatus == null ? null : parseCode(grpcStatus);
     if (status != null) {
-      bag.put("response.grpc_status", status);
+      bag.put(RESPONSE_GRPC_STATUS, status);
     }
     boolean grpc = grpcStatus != null
         || isGrpc(requestHeaders.get("content-type"))
         || isGrpc(headers.get("content-type"));
-    bag.put("context.protocol", grpc ? "grpc" : "http");
+    bag.put(CONTEXT_PROTOCOL, grpc ? "grpc" : "http");
   }
 
   /** {@code request.headers}: the logged headers, names lowercased, and the four own fields. */
@@ -275,7 +311,7 @@ final class AccessLogEntryFields {
     return a != null && a.kase == 1 ? a : null;
   }
 
-  private static void putPort(AttributeBag.Builder bag, String name, Addr a) {
+  private static void putPort(AttributeBag.Builder bag, AttributeBag.Name name, Addr a) {
     if (a.portValue) {
       bag.put(name, (long) a.port);
     }

@@ -1,13 +1,9 @@
 package io.arbiter.accesslog;
 
-import com.google.protobuf.Timestamp;
-import io.arbiter.frontend.QueryStrings;
 import io.arbiter.accesslog.internal.ResponseFlagsText;
-import io.arbiter.frontend.Structs;
-import io.arbiter.frontend.Texts;
 import io.arbiter.engine.AttributeBag;
+import io.arbiter.frontend.Structs;
 import io.envoyproxy.envoy.config.core.v3.Address;
-import io.envoyproxy.envoy.config.core.v3.RequestMethod;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.data.accesslog.v3.AccessLogCommon;
 import io.envoyproxy.envoy.data.accesslog.v3.HTTPAccessLogEntry;
@@ -15,11 +11,6 @@ import io.envoyproxy.envoy.data.accesslog.v3.HTTPRequestProperties;
 import io.envoyproxy.envoy.data.accesslog.v3.HTTPResponseProperties;
 import io.envoyproxy.envoy.data.accesslog.v3.TCPAccessLogEntry;
 import io.envoyproxy.envoy.data.accesslog.v3.TLSProperties;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -75,11 +66,16 @@ import java.util.Objects;
  * The common properties, {@code connection.received_bytes}/{@code .sent_bytes} from {@code
  * connection_properties}, and {@code context.protocol} {@code tcp}.
  *
+ * <h2>Two readers, one mapping</h2>
+ *
+ * These methods read generated entries; {@link AccessLogWireDecoder}, what the gRPC sink uses,
+ * reads HTTP entries off the wire without building them. Both fill {@link AccessLogEntryFields},
+ * which alone turns fields into attributes, and they agree on every input ({@code
+ * AccessLogWireDecoderTest}).
+ *
  * <p>Thread-safe; never throws for any content of an entry.
  */
 public final class AccessLogEntryMapper {
-  private static final String GRPC_CONTENT_TYPE = "application/grpc";
-
   final AttributeMapping customTags; // AccessLogWireDecoder maps custom tags with it too
 
   /** @param customTags how {@code custom_tags} map to attributes */
@@ -88,223 +84,108 @@ public final class AccessLogEntryMapper {
   }
 
   public AttributeBag map(HTTPAccessLogEntry entry, Reporter reporter) {
-    AttributeBag.Builder bag = AttributeBag.builder();
-    common(entry.getCommonProperties(), reporter, bag);
+    AccessLogEntryFields f = new AccessLogEntryFields();
+    common(entry.getCommonProperties(), f);
+    f.protocol = entry.getProtocolVersionValue();
     HTTPRequestProperties rq = entry.getRequest();
-    RequestMethod method = rq.getRequestMethod();
-    if (method != RequestMethod.METHOD_UNSPECIFIED && method != RequestMethod.UNRECOGNIZED) {
-      bag.put("request.method", method.name());
+    f.method = rq.getRequestMethodValue();
+    f.scheme = rq.getScheme();
+    f.authority = rq.getAuthority();
+    f.path = rq.getPath();
+    f.userAgent = rq.getUserAgent();
+    f.referer = rq.getReferer();
+    f.forwardedFor = rq.getForwardedFor();
+    f.requestId = rq.getRequestId();
+    f.requestBytes = rq.getRequestBodyBytes();
+    if (rq.getRequestHeadersCount() > 0) {
+      f.requestHeaders = rq.getRequestHeadersMap();
     }
-    bag.putNonEmpty("request.scheme", rq.getScheme());
-    bag.putNonEmpty("request.host", rq.getAuthority());
-    bag.putNonEmpty("destination.service.host", rq.getAuthority());
-    String target = rq.getPath();
-    if (!target.isEmpty()) {
-      int end = QueryStrings.pathEnd(target);
-      bag.put("request.path", end == target.length() ? target : target.substring(0, end));
-      Map<String, String> query = QueryStrings.parameters(target);
-      if (!query.isEmpty()) {
-        bag.put("request.query_params", query);
-      }
-    }
-    bag.putNonEmpty("request.useragent", rq.getUserAgent());
-    bag.putNonEmpty("request.id", rq.getRequestId());
-    bag.put("request.size", rq.getRequestBodyBytes());
-    Map<String, String> requestHeaders = requestHeaders(rq);
-    if (!requestHeaders.isEmpty()) {
-      bag.put("request.headers", requestHeaders);
-    }
-    bag.putNonEmpty("request.protocol", protocol(entry.getProtocolVersion()));
-
     HTTPResponseProperties rs = entry.getResponse();
     if (rs.hasResponseCode()) {
-      bag.put("response.code", (long) rs.getResponseCode().getValue());
+      f.hasCode = true;
+      f.code = rs.getResponseCode().getValue();
     }
-    bag.put("response.size", rs.getResponseBodyBytes());
-    Map<String, String> responseHeaders = Map.of();
+    f.responseBytes = rs.getResponseBodyBytes();
     if (rs.getResponseHeadersCount() > 0) {
-      responseHeaders = Texts.lowerNames(rs.getResponseHeadersMap());
-      bag.put("response.headers", responseHeaders);
+      f.responseHeaders = rs.getResponseHeadersMap();
     }
-    String grpcStatus = header(rs.getResponseTrailersMap(), "grpc-status");
-    if (grpcStatus == null) {
-      grpcStatus = responseHeaders.get("grpc-status");
+    if (rs.getResponseTrailersCount() > 0) {
+      f.responseTrailers = rs.getResponseTrailersMap();
     }
-    Long code = grpcStatus == null ? null : parseCode(grpcStatus);
-    if (code != null) {
-      bag.put("response.grpc_status", code);
-    }
-    boolean grpc = grpcStatus != null
-        || isGrpc(requestHeaders.get("content-type"))
-        || isGrpc(responseHeaders.get("content-type"));
-    bag.put("context.protocol", grpc ? "grpc" : "http");
-    return bag.build();
+    return f.toBag(customTags, reporter);
   }
 
   public AttributeBag map(TCPAccessLogEntry entry, Reporter reporter) {
-    AttributeBag.Builder bag = AttributeBag.builder();
-    common(entry.getCommonProperties(), reporter, bag);
+    AccessLogEntryFields f = new AccessLogEntryFields();
+    f.tcp = true;
+    common(entry.getCommonProperties(), f);
     if (entry.hasConnectionProperties()) {
-      bag.put("connection.received_bytes", entry.getConnectionProperties().getReceivedBytes());
-      bag.put("connection.sent_bytes", entry.getConnectionProperties().getSentBytes());
+      f.hasConnection = true;
+      f.receivedBytes = entry.getConnectionProperties().getReceivedBytes();
+      f.sentBytes = entry.getConnectionProperties().getSentBytes();
     }
-    bag.put("context.protocol", "tcp");
-    return bag.build();
+    return f.toBag(customTags, reporter);
   }
 
-  private void common(AccessLogCommon c, Reporter reporter, AttributeBag.Builder bag) {
+  private static void common(AccessLogCommon c, AccessLogEntryFields f) {
     if (c.getCustomTagsCount() > 0) {
-      AttributeMapping.Collector tags = customTags.collector();
-      c.getCustomTagsMap().forEach(tags::add);
-      tags.into(bag);
+      f.tags = c.getCustomTagsMap();
     }
-    reporter.putInto(bag);
-    SocketAddress source = socket(c.getDownstreamRemoteAddress());
-    if (source != null) {
-      bag.putNonEmpty("source.ip", source.getAddress());
-      putPort(bag, "source.port", source);
-    }
-    SocketAddress upstream = socket(c.getUpstreamRemoteAddress());
-    SocketAddress destination = upstream != null ? upstream : socket(c.getDownstreamLocalAddress());
-    if (destination != null) {
-      bag.putNonEmpty("destination.ip", destination.getAddress());
-      putPort(bag, "destination.port", destination);
-    }
-    if (upstream != null && !upstream.getAddress().isEmpty()) {
-      long port = upstream.getPortSpecifierCase() == SocketAddress.PortSpecifierCase.PORT_VALUE
-          ? upstream.getPortValue() : -1;
-      bag.put("upstream.address", Texts.hostPort(upstream.getAddress(), port));
-    }
-    boolean mtls = false;
+    f.source = address(c.getDownstreamRemoteAddress());
+    f.local = address(c.getDownstreamLocalAddress());
+    f.upstream = address(c.getUpstreamRemoteAddress());
     if (c.hasTlsProperties()) {
       TLSProperties tls = c.getTlsProperties();
+      f.tls = new AccessLogEntryFields.Tls();
+      f.tls.sni = tls.getTlsSniHostname();
       if (tls.hasPeerCertificateProperties()) {
-        TLSProperties.CertificateProperties peer = tls.getPeerCertificateProperties();
-        mtls = peer.getSubjectAltNameCount() > 0 || !peer.getSubject().isEmpty();
-        bag.putNonEmpty("source.principal", san(peer));
+        f.tls.peer = certificate(tls.getPeerCertificateProperties());
       }
       if (tls.hasLocalCertificateProperties()) {
-        bag.putNonEmpty("destination.principal", san(tls.getLocalCertificateProperties()));
+        f.tls.local = certificate(tls.getLocalCertificateProperties());
       }
-      bag.putNonEmpty("connection.requested_server_name", tls.getTlsSniHostname());
     }
-    bag.put("connection.mtls", mtls);
     if (c.hasStartTime()) {
-      Timestamp t = c.getStartTime();
-      bag.put("request.time", Instant.ofEpochSecond(t.getSeconds(), t.getNanos()));
+      f.start = new AccessLogEntryFields.Time(c.getStartTime().getSeconds(), c.getStartTime().getNanos());
     }
-    com.google.protobuf.Duration d = c.hasTimeToLastDownstreamTxByte()
-        ? c.getTimeToLastDownstreamTxByte() : c.hasDuration() ? c.getDuration() : null;
-    if (d != null) {
-      bag.put("response.duration", Duration.ofSeconds(d.getSeconds(), d.getNanos()));
+    if (c.hasTimeToLastDownstreamTxByte()) {
+      com.google.protobuf.Duration d = c.getTimeToLastDownstreamTxByte();
+      f.lastTx = new AccessLogEntryFields.Time(d.getSeconds(), d.getNanos());
+    }
+    if (c.hasDuration()) {
+      f.duration = new AccessLogEntryFields.Time(c.getDuration().getSeconds(), c.getDuration().getNanos());
     }
     if (c.hasResponseFlags()) {
-      bag.putNonEmpty("response.flags", ResponseFlagsText.format(c.getResponseFlags()));
+      f.hasFlags = true;
+      f.flags = ResponseFlagsText.fields(c.getResponseFlags());
     }
-    bag.putNonEmpty("route.name", c.getRouteName());
-    bag.putNonEmpty("upstream.cluster", c.getUpstreamCluster());
+    f.route = c.getRouteName();
+    f.cluster = c.getUpstreamCluster();
     if (c.hasMetadata() && c.getMetadata().getFilterMetadataCount() > 0) {
-      Map<String, Object> metadata = Structs.filterMetadata(c.getMetadata());
-      bag.put("context.metadata", metadata);
-      if (metadata.get(EXT_AUTHZ) instanceof Map<?, ?> authz
-          && authz.get("cache_hit") instanceof Boolean hit) {
-        bag.put("check.cache_hit", hit);
-      }
+      f.filters = Structs.filterMetadata(c.getMetadata());
     }
   }
 
-  /** The filter name Envoy's ext_authz filter emits its dynamic metadata under. */
-  static final String EXT_AUTHZ = "envoy.filters.http.ext_authz";
-
-  private static SocketAddress socket(Address a) {
-    return a.hasSocketAddress() ? a.getSocketAddress() : null;
-  }
-
-  private static void putPort(AttributeBag.Builder bag, String name, SocketAddress s) {
-    if (s.getPortSpecifierCase() == SocketAddress.PortSpecifierCase.PORT_VALUE) {
-      bag.put(name, (long) s.getPortValue());
-    }
-  }
-
-  /** The first URI SAN, else the first DNS SAN, else "". */
-  private static String san(TLSProperties.CertificateProperties cert) {
-    String dns = "";
-    for (TLSProperties.CertificateProperties.SubjectAltName san : cert.getSubjectAltNameList()) {
-      if (san.hasUri() && !san.getUri().isEmpty()) {
-        return san.getUri();
-      }
-      if (dns.isEmpty() && san.hasDns()) {
-        dns = san.getDns();
-      }
-    }
-    return dns;
-  }
-
-  private static Map<String, String> requestHeaders(HTTPRequestProperties rq) {
-    return requestHeaders(
-        rq.getRequestHeadersCount() == 0 ? Map.of() : rq.getRequestHeadersMap(),
-        rq.getUserAgent(), rq.getReferer(), rq.getForwardedFor(), rq.getRequestId());
-  }
-
-  /** {@code request.headers}: the logged headers, names lowercased, and the four own fields. */
-  static Map<String, String> requestHeaders(Map<String, String> headers, String userAgent,
-      String referer, String forwardedFor, String requestId) {
-    Map<String, String> logged = headers.isEmpty() ? Map.of() : Texts.lowerNames(headers);
-    boolean extra = !userAgent.isEmpty() || !referer.isEmpty()
-        || !forwardedFor.isEmpty() || !requestId.isEmpty();
-    if (!extra) {
-      return logged;
-    }
-    Map<String, String> out = new LinkedHashMap<>(logged);
-    putIfAbsentNonEmpty(out, "user-agent", userAgent);
-    putIfAbsentNonEmpty(out, "referer", referer);
-    putIfAbsentNonEmpty(out, "x-forwarded-for", forwardedFor);
-    putIfAbsentNonEmpty(out, "x-request-id", requestId);
-    return Collections.unmodifiableMap(out);
-  }
-
-  private static void putIfAbsentNonEmpty(Map<String, String> m, String k, String v) {
-    if (!v.isEmpty()) {
-      m.putIfAbsent(k, v);
-    }
-  }
-
-  static String header(Map<String, String> headers, String lowercaseName) {
-    if (headers.isEmpty()) {
+  /** A socket address's fields; null for another kind of address (pipe, internal) or none. */
+  private static AccessLogEntryFields.Addr address(Address a) {
+    if (!a.hasSocketAddress()) {
       return null;
     }
-    String v = headers.get(lowercaseName);
-    if (v != null) {
-      return v;
-    }
-    for (Map.Entry<String, String> e : headers.entrySet()) {
-      if (e.getKey().equalsIgnoreCase(lowercaseName)) {
-        return e.getValue();
-      }
-    }
-    return null;
+    SocketAddress s = a.getSocketAddress();
+    AccessLogEntryFields.Addr out = new AccessLogEntryFields.Addr();
+    out.kase = 1;
+    out.address = s.getAddress();
+    out.portValue = s.getPortSpecifierCase() == SocketAddress.PortSpecifierCase.PORT_VALUE;
+    out.port = s.getPortValue();
+    return out;
   }
 
-  static Long parseCode(String s) {
-    try {
-      return Long.parseLong(s.strip());
-    } catch (NumberFormatException e) {
-      return null;
+  private static AccessLogEntryFields.Cert certificate(TLSProperties.CertificateProperties c) {
+    AccessLogEntryFields.Cert out = new AccessLogEntryFields.Cert();
+    for (TLSProperties.CertificateProperties.SubjectAltName san : c.getSubjectAltNameList()) {
+      out.add(san.getSanCase().getNumber(), san.hasUri() ? san.getUri() : san.getDns());
     }
-  }
-
-  static boolean isGrpc(String contentType) {
-    return contentType != null
-        && contentType.regionMatches(true, 0, GRPC_CONTENT_TYPE, 0, GRPC_CONTENT_TYPE.length());
-  }
-
-  static String protocol(HTTPAccessLogEntry.HTTPVersion v) {
-    return switch (v) {
-      case HTTP10 -> "HTTP/1.0";
-      case HTTP11 -> "HTTP/1.1";
-      case HTTP2 -> "HTTP/2";
-      case HTTP3 -> "HTTP/3";
-      default -> "";
-    };
+    out.subject = c.getSubject();
+    return out;
   }
 }

@@ -3,22 +3,21 @@ package io.arbiter.accesslog;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.WireFormat;
+import io.arbiter.accesslog.AccessLogEntryFields.Addr;
+import io.arbiter.accesslog.AccessLogEntryFields.Cert;
+import io.arbiter.accesslog.AccessLogEntryFields.Time;
+import io.arbiter.accesslog.AccessLogEntryFields.Tls;
 import io.arbiter.accesslog.internal.ResponseFlagsText;
 import io.arbiter.engine.AttributeBag;
-import io.arbiter.frontend.QueryStrings;
 import io.arbiter.frontend.Structs;
-import io.arbiter.frontend.Texts;
 import io.arbiter.frontend.WireStructs;
-import io.envoyproxy.envoy.config.core.v3.RequestMethod;
 import io.envoyproxy.envoy.data.accesslog.v3.AccessLogCommon;
 import io.envoyproxy.envoy.data.accesslog.v3.HTTPAccessLogEntry;
 import io.envoyproxy.envoy.data.accesslog.v3.TCPAccessLogEntry;
 import io.envoyproxy.envoy.service.accesslog.v3.StreamAccessLogsMessage;
 import java.io.IOException;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,9 +64,10 @@ import java.util.Objects;
  *       parses, and the error is the generated parser's to the letter.
  * </ul>
  *
- * <p>{@link Message#map} applies the mapping rules of {@link AccessLogEntryMapper} to the decoded
- * values; the two are kept equal by {@code AccessLogWireDecoderTest}, which compares them on random
- * messages. A change to the mapping rules belongs in both.
+ * <p>HTTP entries are decoded into {@link AccessLogEntryFields}, which {@link
+ * AccessLogEntryMapper} fills from generated entries too: its {@link AccessLogEntryFields#toBag}
+ * is the one place the mapping rules live. What this decoder must get right is the fields, which
+ * {@code AccessLogWireDecoderTest} checks against the generated parse on random messages.
  *
  * <p>Thread-safe: each call decodes on its own state.
  */
@@ -141,7 +141,7 @@ public final class AccessLogWireDecoder {
    */
   public final class Message {
     private final Reporter identifier;
-    private final List<?> entries; // Http, HTTPAccessLogEntry or TCPAccessLogEntry
+    private final List<?> entries; // AccessLogEntryFields, HTTPAccessLogEntry or TCPAccessLogEntry
 
     private Message(Reporter identifier, List<?> entries) {
       this.identifier = identifier;
@@ -164,8 +164,8 @@ public final class AccessLogWireDecoder {
      */
     public AttributeBag map(int i, Reporter reporter) {
       Object e = entries.get(i);
-      if (e instanceof Http h) {
-        return h.map(mapper.customTags, reporter);
+      if (e instanceof AccessLogEntryFields f) {
+        return f.toBag(mapper.customTags, reporter);
       } else if (e instanceof HTTPAccessLogEntry h) {
         return mapper.map(h, reporter);
       }
@@ -269,8 +269,8 @@ public final class AccessLogWireDecoder {
     }
 
     /** HTTPAccessLogEntry, depth 2. */
-    private Http entry() throws IOException {
-      Http h = new Http();
+    private AccessLogEntryFields entry() throws IOException {
+      AccessLogEntryFields h = new AccessLogEntryFields();
       while (true) {
         int tag = in.readTag();
         switch (tag) {
@@ -299,7 +299,7 @@ public final class AccessLogWireDecoder {
     }
 
     /** AccessLogCommon, depth 3. */
-    private void common(Http h) throws IOException {
+    private void common(AccessLogEntryFields h) throws IOException {
       while (true) {
         int start = in.getTotalBytesRead();
         int tag = in.readTag();
@@ -323,10 +323,8 @@ public final class AccessLogWireDecoder {
           case 22 << 3 | LEN -> h.tags = entry(h.tags);
           case 18 << 3 | LEN, 25 << 3 | LEN, 26 << 3 | LEN, 28 << 3 | LEN -> in.readStringRequireUtf8();
           case 17 << 3 | LEN -> metadata(h);
-          case 21 << 3 | LEN -> { // filter_state_objects
-            h.rest = h.rest != null ? h.rest : AccessLogCommon.newBuilder();
-            h.rest.mergeFrom(field(start, 3));
-          }
+          case 21 << 3 | LEN -> // filter_state_objects: not mapped, only checked by a generated builder
+              AccessLogCommon.newBuilder().mergeFrom(field(start, 3));
           default -> skip(tag);
         }
       }
@@ -474,7 +472,7 @@ public final class AccessLogWireDecoder {
     }
 
     /** ResponseFlags: a bool per field, and unauthorized_details (13), a message. */
-    private void flags(Http h) throws IOException {
+    private void flags(AccessLogEntryFields h) throws IOException {
       h.hasFlags = true;
       int old = enter();
       while (true) {
@@ -504,7 +502,7 @@ public final class AccessLogWireDecoder {
      * Structs#filterMetadata} converts it (a filter given again replaces the earlier struct, as a
      * map entry does); {@code typed_filter_metadata} only checked.
      */
-    private void metadata(Http h) throws IOException {
+    private void metadata(AccessLogEntryFields h) throws IOException {
       int old = enter();
       while (true) {
         int tag = in.readTag();
@@ -552,7 +550,7 @@ public final class AccessLogWireDecoder {
     }
 
     /** HTTPRequestProperties, depth 3. */
-    private void request(Http h) throws IOException {
+    private void request(AccessLogEntryFields h) throws IOException {
       while (true) {
         int tag = in.readTag();
         switch (tag) {
@@ -577,7 +575,7 @@ public final class AccessLogWireDecoder {
     }
 
     /** HTTPResponseProperties, depth 3. */
-    private void response(Http h) throws IOException {
+    private void response(AccessLogEntryFields h) throws IOException {
       while (true) {
         int tag = in.readTag();
         switch (tag) {
@@ -680,210 +678,6 @@ public final class AccessLogWireDecoder {
           CodedInputStream.newInstance(buf, off + start, in.getTotalBytesRead() - start);
       one.setRecursionLimit(RECURSION_LIMIT - depth);
       return one;
-    }
-  }
-
-  // --- decoded values and their mapping --------------------------------------------------------------
-
-  /** An Address: which member of its oneof it holds, and the socket address's fields. */
-  private static final class Addr {
-    int kase; // 1 socket_address, 2 pipe, 3 envoy_internal_address
-    boolean socketSeen;
-    String address = "";
-    boolean portValue; // port_specifier is port_value (not named_port, not unset)
-    int port;
-  }
-
-  private static final class Tls {
-    String sni = "";
-    Cert local;
-    Cert peer;
-  }
-
-  /** A certificate's SAN count, first non-empty URI and DNS SANs, subject. */
-  private static final class Cert {
-    int sans;
-    String uri;
-    String dns;
-    String subject = "";
-
-    void add(int kase, String value) {
-      sans++;
-      if (value.isEmpty()) {
-        return;
-      }
-      if (kase == 1 && uri == null) {
-        uri = value;
-      } else if (kase == 2 && dns == null) {
-        dns = value;
-      }
-    }
-
-    /** As AccessLogEntryMapper's: the first URI SAN, else the first DNS SAN, else "". */
-    String san() {
-      return uri != null ? uri : dns != null ? dns : "";
-    }
-  }
-
-  private static final class Time {
-    long seconds;
-    int nanos;
-  }
-
-  /** What an HTTP entry's mapping reads, as decoded. Absent sub-messages are null. */
-  private static final class Http {
-    Map<String, String> tags;
-    Addr source;
-    Addr local;
-    Addr upstream;
-    Tls tls;
-    Time start;
-    Time lastTx;
-    Time duration;
-    boolean hasFlags;
-    int flags;
-    String route = "";
-    String cluster = "";
-    Map<String, Object> filters; // metadata.filter_metadata, converted; never empty
-    AccessLogCommon.Builder rest; // filter_state_objects
-
-    int protocol;
-    int method;
-    String scheme = "";
-    String authority = "";
-    String path = "";
-    String userAgent = "";
-    String referer = "";
-    String forwardedFor = "";
-    String requestId = "";
-    long requestBytes;
-    Map<String, String> requestHeaders;
-
-    boolean hasCode;
-    int code;
-    long responseBytes;
-    Map<String, String> responseHeaders;
-    Map<String, String> responseTrailers;
-
-    /** AccessLogEntryMapper.map(HTTPAccessLogEntry, Reporter), step by step, on these values. */
-    AttributeBag map(AttributeMapping customTags, Reporter reporter) {
-      AttributeBag.Builder bag = AttributeBag.builder();
-      if (tags != null) {
-        AttributeMapping.Collector collector = customTags.collector();
-        tags.forEach(collector::add);
-        collector.into(bag);
-      }
-      reporter.putInto(bag);
-      Addr src = socket(source);
-      if (src != null) {
-        bag.putNonEmpty("source.ip", src.address);
-        putPort(bag, "source.port", src);
-      }
-      Addr up = socket(upstream);
-      Addr destination = up != null ? up : socket(local);
-      if (destination != null) {
-        bag.putNonEmpty("destination.ip", destination.address);
-        putPort(bag, "destination.port", destination);
-      }
-      if (up != null && !up.address.isEmpty()) {
-        long port = up.portValue ? up.port : -1;
-        bag.put("upstream.address", Texts.hostPort(up.address, port));
-      }
-      boolean mtls = false;
-      if (tls != null) {
-        if (tls.peer != null) {
-          mtls = tls.peer.sans > 0 || !tls.peer.subject.isEmpty();
-          bag.putNonEmpty("source.principal", tls.peer.san());
-        }
-        if (tls.local != null) {
-          bag.putNonEmpty("destination.principal", tls.local.san());
-        }
-        bag.putNonEmpty("connection.requested_server_name", tls.sni);
-      }
-      bag.put("connection.mtls", mtls);
-      if (start != null) {
-        bag.put("request.time", Instant.ofEpochSecond(start.seconds, start.nanos));
-      }
-      Time d = lastTx != null ? lastTx : duration;
-      if (d != null) {
-        bag.put("response.duration", Duration.ofSeconds(d.seconds, d.nanos));
-      }
-      if (hasFlags) {
-        bag.putNonEmpty("response.flags", ResponseFlagsText.format(flags));
-      }
-      bag.putNonEmpty("route.name", route);
-      bag.putNonEmpty("upstream.cluster", cluster);
-      if (filters != null) {
-        Map<String, Object> metadata = Collections.unmodifiableMap(filters);
-        bag.put("context.metadata", metadata);
-        if (metadata.get(AccessLogEntryMapper.EXT_AUTHZ) instanceof Map<?, ?> authz
-            && authz.get("cache_hit") instanceof Boolean hit) {
-          bag.put("check.cache_hit", hit);
-        }
-      }
-
-      RequestMethod m = RequestMethod.forNumber(method);
-      if (m != null && m != RequestMethod.METHOD_UNSPECIFIED) {
-        bag.put("request.method", m.name());
-      }
-      bag.putNonEmpty("request.scheme", scheme);
-      bag.putNonEmpty("request.host", authority);
-      bag.putNonEmpty("destination.service.host", authority);
-      if (!path.isEmpty()) {
-        int end = QueryStrings.pathEnd(path);
-        bag.put("request.path", end == path.length() ? path : path.substring(0, end));
-        Map<String, String> query = QueryStrings.parameters(path);
-        if (!query.isEmpty()) {
-          bag.put("request.query_params", query);
-        }
-      }
-      bag.putNonEmpty("request.useragent", userAgent);
-      bag.putNonEmpty("request.id", requestId);
-      bag.put("request.size", requestBytes);
-      Map<String, String> requestHeaders = AccessLogEntryMapper.requestHeaders(
-          this.requestHeaders != null ? this.requestHeaders : Map.of(),
-          userAgent, referer, forwardedFor, requestId);
-      if (!requestHeaders.isEmpty()) {
-        bag.put("request.headers", requestHeaders);
-      }
-      HTTPAccessLogEntry.HTTPVersion version = HTTPAccessLogEntry.HTTPVersion.forNumber(protocol);
-      if (version != null) {
-        bag.putNonEmpty("request.protocol", AccessLogEntryMapper.protocol(version));
-      }
-
-      if (hasCode) {
-        bag.put("response.code", (long) code);
-      }
-      bag.put("response.size", responseBytes);
-      Map<String, String> headers = Map.of();
-      if (responseHeaders != null) {
-        headers = Texts.lowerNames(responseHeaders);
-        bag.put("response.headers", headers);
-      }
-      String grpcStatus = AccessLogEntryMapper.header(
-          responseTrailers != null ? responseTrailers : Map.of(), "grpc-status");
-      if (grpcStatus == null) {
-        grpcStatus = headers.get("grpc-status");
-      }
-      Long status = grpcStatus == null ? null : AccessLogEntryMapper.parseCode(grpcStatus);
-      if (status != null) {
-        bag.put("response.grpc_status", status);
-      }
-      boolean grpc = grpcStatus != null
-          || AccessLogEntryMapper.isGrpc(requestHeaders.get("content-type"))
-          || AccessLogEntryMapper.isGrpc(headers.get("content-type"));
-      bag.put("context.protocol", grpc ? "grpc" : "http");
-      return bag.build();
-    }
-
-    private static Addr socket(Addr a) {
-      return a != null && a.kase == 1 ? a : null;
-    }
-
-    private static void putPort(AttributeBag.Builder bag, String name, Addr a) {
-      if (a.portValue) {
-        bag.put(name, (long) a.port);
-      }
     }
   }
 }

@@ -12,6 +12,7 @@ import io.envoyproxy.envoy.data.accesslog.v3.HTTPRequestProperties;
 import io.envoyproxy.envoy.data.accesslog.v3.HTTPResponseProperties;
 import io.envoyproxy.envoy.data.accesslog.v3.ResponseFlags;
 import io.envoyproxy.envoy.data.accesslog.v3.TCPAccessLogEntry;
+import io.envoyproxy.envoy.data.accesslog.v3.TLSProperties;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -144,6 +145,19 @@ class AccessLogEntryMapperTest {
   }
 
   @Test
+  void aNamedUpstreamPortIsNoPort() {
+    HTTPAccessLogEntry base = Entries.http("/", 200);
+    HTTPAccessLogEntry named = base.toBuilder().setCommonProperties(base.getCommonProperties().toBuilder()
+        .setUpstreamRemoteAddress(Address.newBuilder().setSocketAddress(
+            io.envoyproxy.envoy.config.core.v3.SocketAddress.newBuilder()
+                .setAddress("10.1.0.7").setNamedPort("http")))).build();
+    AttributeBag bag = mapper.map(named, REPORTER);
+    assertThat(bag.get("upstream.address")).isEqualTo("10.1.0.7");
+    assertThat(bag.get("destination.ip")).isEqualTo("10.1.0.7");
+    assertThat(bag.has("destination.port")).isFalse();
+  }
+
+  @Test
   void customTagsSetTheReporterKindAndMappedAttributesButFieldsWin() {
     HTTPAccessLogEntry base = Entries.http("/", 200);
     HTTPAccessLogEntry tagged = base.toBuilder().setCommonProperties(base.getCommonProperties().toBuilder()
@@ -184,6 +198,118 @@ class AccessLogEntryMapperTest {
         entry("context.protocol", "tcp"));
   }
 
+  // The rules below were also held equal to the wire decoder's copy of them by
+  // AccessLogWireDecoderTest; with one copy left (AccessLogEntryFields.toBag), they are pinned here.
+
+  @Test
+  void responseDurationIsTheLastByteSentWhenLoggedElseTheDuration() {
+    HTTPAccessLogEntry base = Entries.http("/", 200);
+    HTTPAccessLogEntry both = base.toBuilder().setCommonProperties(base.getCommonProperties().toBuilder()
+        .setDuration(com.google.protobuf.Duration.newBuilder().setSeconds(3))).build();
+    assertThat(mapper.map(both, REPORTER).get("response.duration")).isEqualTo(Duration.ofNanos(12_500_000));
+  }
+
+  @Test
+  void mtlsIsAPeerCertificateWithASanOrASubjectAndPrincipalsPreferTheFirstNonEmptyUriSan() {
+    assertThat(tls(cert().setSubject("CN=frontend")).asMap())
+        .containsEntry("connection.mtls", true).doesNotContainKey("source.principal");
+    assertThat(tls(cert().addSubjectAltName(dns("frontend.internal"))).asMap())
+        .containsEntry("connection.mtls", true).containsEntry("source.principal", "frontend.internal");
+    assertThat(tls(cert().addSubjectAltName(dns(""))).asMap())
+        .containsEntry("connection.mtls", true).doesNotContainKey("source.principal");
+    assertThat(tls(cert()).asMap())
+        .containsEntry("connection.mtls", false).doesNotContainKey("source.principal");
+    assertThat(tls(cert().addSubjectAltName(uri("")).addSubjectAltName(dns(""))
+            .addSubjectAltName(dns("a.internal")).addSubjectAltName(dns("b.internal"))
+            .addSubjectAltName(uri("spiffe://td/first")).addSubjectAltName(uri("spiffe://td/second")))
+        .get("source.principal")).isEqualTo("spiffe://td/first");
+    assertThat(tls(cert().addSubjectAltName(dns("")).addSubjectAltName(dns("a.internal"))
+            .addSubjectAltName(dns("b.internal")))
+        .get("source.principal")).isEqualTo("a.internal");
+  }
+
+  @Test
+  void loggedRequestHeadersAreLowercasedAndWinOverTheEntrysOwnFields() {
+    HTTPAccessLogEntry base = Entries.http("/", 200);
+    HTTPAccessLogEntry e = base.toBuilder().setRequest(base.getRequest().toBuilder()
+        .putRequestHeaders("User-Agent", "logged-agent").putRequestHeaders("X-Tenant", "acme")).build();
+    assertThat(headers(mapper.map(e, REPORTER), "request.headers"))
+        .containsEntry("user-agent", "logged-agent")
+        .containsEntry("x-tenant", "acme")
+        .containsEntry("referer", "https://shop.example.com/")
+        .doesNotContainKeys("User-Agent", "X-Tenant");
+  }
+
+  @Test
+  void grpcByEitherContentTypeInAnyCaseAndTheStatusFromATrailerOfAnyCase() {
+    HTTPAccessLogEntry base = Entries.http("/orders.v1.Orders/Get", 200);
+    HTTPAccessLogEntry request = base.toBuilder().setRequest(base.getRequest().toBuilder()
+        .putRequestHeaders("content-type", "Application/GRPC+proto")).build();
+    assertThat(mapper.map(request, REPORTER).asMap())
+        .containsEntry("context.protocol", "grpc").doesNotContainKey("response.grpc_status");
+    HTTPAccessLogEntry response = base.toBuilder().setResponse(base.getResponse().toBuilder()
+        .putResponseHeaders("content-type", "application/grpc")).build();
+    assertThat(mapper.map(response, REPORTER).get("context.protocol")).isEqualTo("grpc");
+    HTTPAccessLogEntry trailer = base.toBuilder().setResponse(base.getResponse().toBuilder()
+        .putResponseTrailers("Grpc-Status", " 7 ")).build();
+    assertThat(mapper.map(trailer, REPORTER).asMap())
+        .containsEntry("context.protocol", "grpc").containsEntry("response.grpc_status", 7L);
+    HTTPAccessLogEntry garbled = base.toBuilder().setResponse(base.getResponse().toBuilder()
+        .putResponseTrailers("grpc-status", "seven")).build();
+    assertThat(mapper.map(garbled, REPORTER).asMap())
+        .containsEntry("context.protocol", "grpc").doesNotContainKey("response.grpc_status");
+  }
+
+  @Test
+  void everyHttpVersionHasItsName() {
+    HTTPAccessLogEntry base = Entries.http("/", 200);
+    Map<HTTPAccessLogEntry.HTTPVersion, String> names = Map.of(
+        HTTPAccessLogEntry.HTTPVersion.HTTP10, "HTTP/1.0", HTTPAccessLogEntry.HTTPVersion.HTTP11, "HTTP/1.1",
+        HTTPAccessLogEntry.HTTPVersion.HTTP2, "HTTP/2", HTTPAccessLogEntry.HTTPVersion.HTTP3, "HTTP/3");
+    names.forEach((v, name) -> assertThat(
+        mapper.map(base.toBuilder().setProtocolVersion(v).build(), REPORTER).get("request.protocol"))
+        .as("%s", v).isEqualTo(name));
+    assertThat(mapper.map(base.toBuilder().setProtocolVersionValue(99).build(), REPORTER)
+        .has("request.protocol")).isFalse();
+    assertThat(mapper.map(base.toBuilder().setRequest(base.getRequest().toBuilder()
+        .setRequestMethodValue(99)).build(), REPORTER).has("request.method")).isFalse();
+  }
+
+  @Test
+  void theStreamsReporterWinsOverCustomTagsOfItsNames() {
+    HTTPAccessLogEntry base = Entries.http("/", 200);
+    HTTPAccessLogEntry tagged = base.toBuilder().setCommonProperties(base.getCommonProperties().toBuilder()
+        .putCustomTags("context.reporter.name", "from-a-tag")).build();
+    assertThat(mapper.map(tagged, REPORTER).get("context.reporter.name")).isEqualTo("http-log");
+    assertThat(mapper.map(tagged, Reporter.NONE).get("context.reporter.name")).isEqualTo("from-a-tag");
+  }
+
+  @Test
+  void aTcpEntryWithoutConnectionPropertiesHasNoByteCounts() {
+    AttributeBag bag = mapper.map(Entries.tcp().toBuilder().clearConnectionProperties().build(), REPORTER);
+    assertThat(bag.names()).doesNotContain("connection.received_bytes", "connection.sent_bytes");
+    assertThat(bag.get("context.protocol")).isEqualTo("tcp");
+  }
+
+  /** An HTTP entry whose only TLS property is this peer certificate. */
+  private AttributeBag tls(TLSProperties.CertificateProperties.Builder peer) {
+    HTTPAccessLogEntry base = Entries.http("/", 200);
+    return mapper.map(base.toBuilder().setCommonProperties(base.getCommonProperties().toBuilder()
+        .setTlsProperties(TLSProperties.newBuilder().setPeerCertificateProperties(peer))).build(), REPORTER);
+  }
+
+  private static TLSProperties.CertificateProperties.Builder cert() {
+    return TLSProperties.CertificateProperties.newBuilder();
+  }
+
+  private static TLSProperties.CertificateProperties.SubjectAltName uri(String uri) {
+    return TLSProperties.CertificateProperties.SubjectAltName.newBuilder().setUri(uri).build();
+  }
+
+  private static TLSProperties.CertificateProperties.SubjectAltName dns(String dns) {
+    return TLSProperties.CertificateProperties.SubjectAltName.newBuilder().setDns(dns).build();
+  }
+
   @SuppressWarnings("unchecked")
   private static Map<String, String> headers(AttributeBag bag, String name) {
     return (Map<String, String>) bag.get(name);
@@ -202,5 +328,22 @@ class AccessLogEntryMapperTest {
         "LH,UH,UT,LR,UR,UF,UC,UO,NR,DI,FI,RL,UAEX,RLSE,DC,URX,SI,IH,DPE,UMSDR,RFCF,NFCF,DT,UPE,NC,OM,DF,DR");
     assertThat(io.arbiter.accesslog.internal.ResponseFlagsText.format(ResponseFlags.getDefaultInstance()))
         .isEmpty();
+  }
+
+  /** The generated entry's flags reach the shared mapping as the wire decoder reads them: by field number. */
+  @Test
+  void eachResponseFlagIsItsFieldNumbersBit() {
+    for (var f : ResponseFlags.getDescriptor().getFields()) {
+      ResponseFlags.Builder one = ResponseFlags.newBuilder();
+      if (f.getType() == com.google.protobuf.Descriptors.FieldDescriptor.Type.BOOL) {
+        one.setField(f, true);
+      } else {
+        one.setField(f, ResponseFlags.Unauthorized.getDefaultInstance());
+      }
+      assertThat(io.arbiter.accesslog.internal.ResponseFlagsText.fields(one.build()))
+          .as(f.getName()).isEqualTo(1 << f.getNumber());
+    }
+    assertThat(io.arbiter.accesslog.internal.ResponseFlagsText.fields(ResponseFlags.getDefaultInstance()))
+        .isZero();
   }
 }

@@ -22,8 +22,8 @@ public final class ResponseFlagsText {
 
   /**
    * The flags whose bit {@code 1 << n} is set in {@code fields}, {@code n} being the flag's field
-   * number in {@code ResponseFlags} (for {@code unauthorized_details}, 13: the message is present);
-   * same text as {@link #format(ResponseFlags)}.
+   * number in {@code ResponseFlags} (for {@code unauthorized_details}, 13: the message is present),
+   * as {@link #fields(ResponseFlags)} and {@code AccessLogWireDecoder} set them.
    */
   public static String format(int fields) {
     if (fields == 0) {
@@ -36,37 +36,46 @@ public final class ResponseFlagsText {
     return b.toString();
   }
 
+  /** {@link #format(int)} of {@link #fields(ResponseFlags)}. */
   public static String format(ResponseFlags f) {
-    StringBuilder b = new StringBuilder();
-    add(b, f.getFailedLocalHealthcheck(), "LH");
-    add(b, f.getNoHealthyUpstream(), "UH");
-    add(b, f.getUpstreamRequestTimeout(), "UT");
-    add(b, f.getLocalReset(), "LR");
-    add(b, f.getUpstreamRemoteReset(), "UR");
-    add(b, f.getUpstreamConnectionFailure(), "UF");
-    add(b, f.getUpstreamConnectionTermination(), "UC");
-    add(b, f.getUpstreamOverflow(), "UO");
-    add(b, f.getNoRouteFound(), "NR");
-    add(b, f.getDelayInjected(), "DI");
-    add(b, f.getFaultInjected(), "FI");
-    add(b, f.getRateLimited(), "RL");
-    add(b, f.hasUnauthorizedDetails(), "UAEX");
-    add(b, f.getRateLimitServiceError(), "RLSE");
-    add(b, f.getDownstreamConnectionTermination(), "DC");
-    add(b, f.getUpstreamRetryLimitExceeded(), "URX");
-    add(b, f.getStreamIdleTimeout(), "SI");
-    add(b, f.getInvalidEnvoyRequestHeaders(), "IH");
-    add(b, f.getDownstreamProtocolError(), "DPE");
-    add(b, f.getUpstreamMaxStreamDurationReached(), "UMSDR");
-    add(b, f.getResponseFromCacheFilter(), "RFCF");
-    add(b, f.getNoFilterConfigFound(), "NFCF");
-    add(b, f.getDurationTimeout(), "DT");
-    add(b, f.getUpstreamProtocolError(), "UPE");
-    add(b, f.getNoClusterFound(), "NC");
-    add(b, f.getOverloadManager(), "OM");
-    add(b, f.getDnsResolutionFailure(), "DF");
-    add(b, f.getDownstreamRemoteReset(), "DR");
-    return b.toString();
+    return format(fields(f));
+  }
+
+  /**
+   * The flags set in {@code f} as {@link #format(int)} takes them: bit {@code 1 << n} for the flag
+   * of field number {@code n}, and 13 when {@code unauthorized_details} is present.
+   */
+  public static int fields(ResponseFlags f) {
+    int bits = 0;
+    bits |= f.getFailedLocalHealthcheck() ? 1 << 1 : 0;
+    bits |= f.getNoHealthyUpstream() ? 1 << 2 : 0;
+    bits |= f.getUpstreamRequestTimeout() ? 1 << 3 : 0;
+    bits |= f.getLocalReset() ? 1 << 4 : 0;
+    bits |= f.getUpstreamRemoteReset() ? 1 << 5 : 0;
+    bits |= f.getUpstreamConnectionFailure() ? 1 << 6 : 0;
+    bits |= f.getUpstreamConnectionTermination() ? 1 << 7 : 0;
+    bits |= f.getUpstreamOverflow() ? 1 << 8 : 0;
+    bits |= f.getNoRouteFound() ? 1 << 9 : 0;
+    bits |= f.getDelayInjected() ? 1 << 10 : 0;
+    bits |= f.getFaultInjected() ? 1 << 11 : 0;
+    bits |= f.getRateLimited() ? 1 << 12 : 0;
+    bits |= f.hasUnauthorizedDetails() ? 1 << 13 : 0;
+    bits |= f.getRateLimitServiceError() ? 1 << 14 : 0;
+    bits |= f.getDownstreamConnectionTermination() ? 1 << 15 : 0;
+    bits |= f.getUpstreamRetryLimitExceeded() ? 1 << 16 : 0;
+    bits |= f.getStreamIdleTimeout() ? 1 << 17 : 0;
+    bits |= f.getInvalidEnvoyRequestHeaders() ? 1 << 18 : 0;
+    bits |= f.getDownstreamProtocolError() ? 1 << 19 : 0;
+    bits |= f.getUpstreamMaxStreamDurationReached() ? 1 << 20 : 0;
+    bits |= f.getResponseFromCacheFilter() ? 1 << 21 : 0;
+    bits |= f.getNoFilterConfigFound() ? 1 << 22 : 0;
+    bits |= f.getDurationTimeout() ? 1 << 23 : 0;
+    bits |= f.getUpstreamProtocolError() ? 1 << 24 : 0;
+    bits |= f.getNoClusterFound() ? 1 << 25 : 0;
+    bits |= f.getOverloadManager() ? 1 << 26 : 0;
+    bits |= f.getDnsResolutionFailure() ? 1 << 27 : 0;
+    bits |= f.getDownstreamRemoteReset() ? 1 << 28 : 0;
+    return bits;
   }
 
   private static void add(StringBuilder b, boolean set, String name) {

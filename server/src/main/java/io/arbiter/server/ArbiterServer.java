@@ -78,6 +78,9 @@ public final class ArbiterServer implements AutoCloseable {
    *     wait in the transport (HTTP/2 flow control), not in a queue, so {@code
    *     settings.overload.maxQueueTime} sees no wait and only {@code maxConcurrentChecks} sheds.
    *     Access-log streams and OTLP exports stay on the pool (a full queue may spill to disk).
+   *     The event loops are lent to adapters whatever this says ({@code
+   *     AdapterContext.ioEventLoops()}): with it, a redisquota call's Redis round trip also stays
+   *     on the thread that read the call.
    * @param readyTimeout how long readiness waits for handlers' first load before it gives up
    *     waiting and reports ready anyway (a list URL that never answers must not keep Arbiter out
    *     of service; its checks fail by the failure policy meanwhile)

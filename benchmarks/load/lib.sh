@@ -17,7 +17,7 @@ copy_jars() {
   for j in server/target/arbiter.jar benchmarks/target/benchmarks.jar; do
     src="$root/$j"
     [[ "$j" == server/target/arbiter.jar && -n "${ARBITER_JAR_FROM:-}" ]] && src="$ARBITER_JAR_FROM"
-    cp "$src" "$OUT/jars/"
+    cp "$src" "$OUT/jars/$(basename "$j")"
     python3 -c 'import sys, zipfile; bad = zipfile.ZipFile(sys.argv[1]).testzip(); sys.exit(bad and "corrupt entry " + bad)' \
       "$OUT/jars/$(basename "$j")" || { echo "$1: $j is incomplete (a build running?); try again" >&2; exit 1; }
   done

@@ -15,10 +15,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What the engine and its adapters run on: the adapters known, a clock, a small scheduler, the
- * metrics registry, a shared HTTP client, and the I/O event loops the server lends its adapters
- * (see {@link io.arbiter.engine.spi.AdapterContext#ioEventLoops()}), if any. The engine owns none
- * of it; whoever builds it closes it ({@link #close()} stops the scheduler; the event loops stay
- * their lender's).
+ * metrics registry, a shared HTTP client, the I/O event loops the server lends its adapters (see
+ * {@link io.arbiter.engine.spi.AdapterContext#ioEventLoops()}), if any, and where the deadlines of
+ * handler calls are timed ({@code deadlines}: the scheduler unless the server gives one that times
+ * a deadline on the event loop that armed it, so arming and disarming one wakes no other thread).
+ * The engine owns none of it; whoever builds it closes it ({@link #close()} stops the scheduler;
+ * the event loops and {@code deadlines} stay their lender's).
  */
 public record EngineServices(
     Map<String, Adapter> adapters,
@@ -26,13 +28,17 @@ public record EngineServices(
     ScheduledExecutorService scheduler,
     Metrics metrics,
     HttpClient httpClient,
-    Optional<ScheduledExecutorService> ioEventLoops)
+    Optional<ScheduledExecutorService> ioEventLoops,
+    ScheduledExecutorService deadlines)
     implements AutoCloseable {
 
   public EngineServices {
     adapters = Map.copyOf(adapters);
     if (ioEventLoops == null) {
       throw new NullPointerException("ioEventLoops: use Optional.empty()");
+    }
+    if (deadlines == null) {
+      throw new NullPointerException("deadlines: pass the scheduler");
     }
   }
 
@@ -44,6 +50,11 @@ public record EngineServices(
   /** As {@link #defaults()}, lending the adapters {@code ioEventLoops} (closing does not stop them). */
   public static EngineServices defaults(Optional<ScheduledExecutorService> ioEventLoops) {
     return create(discoverAdapters(), Clock.systemUTC(), new Metrics(), ioEventLoops);
+  }
+
+  /** These services with handler-call deadlines timed on {@code deadlines} (never shut down here). */
+  public EngineServices withDeadlines(ScheduledExecutorService deadlines) {
+    return new EngineServices(adapters, clock, scheduler, metrics, httpClient, ioEventLoops, deadlines);
   }
 
   public static EngineServices create(Map<String, Adapter> adapters, Clock clock, Metrics metrics) {
@@ -69,7 +80,7 @@ public record EngineServices(
             .followRedirects(HttpClient.Redirect.NORMAL)
             .executor(scheduler)
             .build();
-    return new EngineServices(adapters, clock, scheduler, metrics, http, ioEventLoops);
+    return new EngineServices(adapters, clock, scheduler, metrics, http, ioEventLoops, scheduler);
   }
 
   /**

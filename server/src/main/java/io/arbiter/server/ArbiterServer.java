@@ -9,6 +9,7 @@ import io.arbiter.extauthz.AuthorizationService;
 import io.arbiter.extauthz.HttpCheckService;
 import io.arbiter.ratelimit.RateLimitService;
 import io.arbiter.server.internal.AdminServer;
+import io.arbiter.server.internal.CallingLoopScheduler;
 import io.arbiter.server.internal.ConfigWatcher;
 import io.arbiter.server.internal.HttpCheckServer;
 import io.arbiter.server.internal.InlineCalls;
@@ -157,7 +158,9 @@ public final class ArbiterServer implements AutoCloseable {
     // Made before the engine so that handlers can borrow them as they load (redisquota's Lettuce
     // connections live on them: a call and its Redis round trip then stay on one thread).
     this.loops = IoEventLoops.start(0);
-    this.services = EngineServices.defaults(Optional.of(loops.group()));
+    // Quota deadlines timed by the loop that armed them: no other thread woken per call.
+    this.services = EngineServices.defaults(Optional.of(loops.group()))
+        .withDeadlines(new CallingLoopScheduler(loops.group()));
     this.engine = new PolicyEngine(services);
     this.watcher = new ConfigWatcher(engine, options.config(), services.metrics());
     ExecutorService ex = null;

@@ -72,9 +72,9 @@ import org.HdrHistogram.Recorder;
  * at the edges of the measured window.
  *
  * <p>{@code --spin-us N} (default 0) trades a core for punctuality: instead of sleeping until a
- * call is due, the loop wakes {@code N} µs early and then spins until the due time, re-queuing the
- * tick as an ordinary task so that between two looks at the clock it still polls its sockets
- * without blocking (answers are read as they arrive, not after the spin). A sleeping thread is
+ * call is due, the loop wakes {@code N} µs early and then spins until the due time, in slices of
+ * 20 µs between which it polls its sockets without blocking (answers are read at most a slice
+ * late, not after the spin). A sleeping thread is
  * woken late by the scheduler, the more so on a VM whose idle vCPU must be woken first; a spinning
  * one is already running. With {@code N} at least the interval between calls the loop never
  * sleeps and uses its whole core: only for a driver with a CPU of its own ({@code REDIS_CPUS=0}
@@ -113,6 +113,9 @@ public final class RlsLoadDriver {
   private final long totalCalls;
   /** How long before a call is due the loop stops sleeping and spins; 0: it sleeps until due. */
   private final long spinNanos;
+  /** The longest busy-wait in one tick; answers wait at most this long to be read. */
+  static final long SPIN_SLICE_NANOS = 20_000;
+  private final Runnable tickTask = this::tick;
 
   /** Latency from the scheduled time, ns, of measured calls that got an answer (OK or not). */
   private final Recorder latency = new Recorder(3);
@@ -167,23 +170,31 @@ public final class RlsLoadDriver {
    * next tick for when the next call is due (less {@code spinNanos}). Pacing on the event loop
    * itself, rather than on a thread of its own, saves a cross-thread hand-off (a wake-up of the
    * loop) per request: the call's frames are written by the thread that created them, at the end
-   * of the tick. Within {@code spinNanos} of the next due time the tick re-queues itself as a
-   * task instead of sleeping: the loop then polls its sockets without blocking and runs the tick
-   * again, a spin that still reads answers.
+   * of the tick.
+   *
+   * <p>Within {@code spinNanos} of the next due time the tick spins instead of sleeping, in slices
+   * of at most {@link #SPIN_SLICE_NANOS}: it busy-waits for the due time or the slice's end, sends
+   * if due, and otherwise schedules itself again at once. A due scheduled task keeps the loop from
+   * blocking, and Netty polls the sockets before running it, so answers are read between slices
+   * (at most a slice late), where re-queuing the tick as a plain task would run it back to back for
+   * Netty's whole task quantum without reading any answer.
    */
   private void tick() {
     long now = System.nanoTime();
+    if (spinNanos > 0 && next < totalCalls) {
+      long until = Math.min(due(next), now + SPIN_SLICE_NANOS);
+      while (now < until) {
+        Thread.onSpinWait();
+        now = System.nanoTime();
+      }
+    }
     while (next < totalCalls && due(next) <= now) {
       send(next, due(next));
       next++;
     }
     if (next < totalCalls) {
       long wait = due(next) - System.nanoTime();
-      if (wait <= spinNanos) {
-        loop.execute(this::tick);
-      } else {
-        loop.schedule(this::tick, wait - spinNanos, TimeUnit.NANOSECONDS);
-      }
+      loop.schedule(tickTask, wait <= spinNanos ? 0 : wait - spinNanos, TimeUnit.NANOSECONDS);
     } else {
       paced.countDown();
     }
@@ -349,7 +360,7 @@ public final class RlsLoadDriver {
     long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
     RlsLoadDriver d = new RlsLoadDriver(requests, group.next(), channels, a.integer("max-in-flight"),
         start, rate, warmup, duration, (long) (spinUs * 1e3));
-    d.loop.schedule(d::tick, start - System.nanoTime(), TimeUnit.NANOSECONDS);
+    d.loop.schedule(d.tickTask, start - System.nanoTime(), TimeUnit.NANOSECONDS);
 
     // The measured window's edges are the schedule's: calls due in [w0, w1) are measured.
     long w0 = d.due(d.warmupCalls);

@@ -9,12 +9,15 @@ run_pinned() { local cpus="$1"; shift; if [[ -n "$cpus" ]]; then taskset -c "$cp
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # copy_jars SCRIPT: run copies of the jars (a rebuild during the run cannot change or truncate them),
-# checked whole; sets BENCH_JAR and ARBITER_JAR.
+# checked whole; sets BENCH_JAR and ARBITER_JAR. ARBITER_JAR_FROM, if set, is the arbiter.jar to
+# copy instead of server/target/arbiter.jar (another build's, for before/after comparisons).
 copy_jars() {
-  local j
+  local j src
   mkdir -p "$OUT/jars"
   for j in server/target/arbiter.jar benchmarks/target/benchmarks.jar; do
-    cp "$root/$j" "$OUT/jars/"
+    src="$root/$j"
+    [[ "$j" == server/target/arbiter.jar && -n "${ARBITER_JAR_FROM:-}" ]] && src="$ARBITER_JAR_FROM"
+    cp "$src" "$OUT/jars/$(basename "$j")"
     python3 -c 'import sys, zipfile; bad = zipfile.ZipFile(sys.argv[1]).testzip(); sys.exit(bad and "corrupt entry " + bad)' \
       "$OUT/jars/$(basename "$j")" || { echo "$1: $j is incomplete (a build running?); try again" >&2; exit 1; }
   done

@@ -30,6 +30,9 @@
 #   DRIVER_NICE [10]  nice value of the driver: above redis-server's, so on the CPU they share Redis
 #                  runs first and the driver (whose lateness it reports as send_lag) waits
 #   DRIVER_JAVA_OPTS ["-Xms256m -Xmx256m -XX:+UseSerialGC"]
+#   DRIVER_SPIN_US [0]  µs before each due call the driver stops sleeping and spins (RlsLoadDriver
+#                  --spin-us): less send lag, a whole core busy; only with a CPU of its own (REDIS_CPUS=0)
+#   ARBITER_JAR_FROM  run this arbiter.jar instead of server/target/arbiter.jar (before/after comparisons)
 #   IL_TARGETS ["bare-rls memquota"]  ROUNDS [6]  ROUNDS_WARMUP [4]  ROUND_SECONDS [5]   part interleaved
 #   SERVER_CPUS [0] / CLIENT_CPUS [1] / REDIS_CPUS [$CLIENT_CPUS]   taskset lists ("" = no pinning)
 #   REDIS_NICE [0]  nice value of redis-server (below 0 needs root: Redis preempts the clients)
@@ -54,6 +57,7 @@ HALF_WARMUP="${HALF_WARMUP:-10}"
 DRIVER_CONNECTIONS="${DRIVER_CONNECTIONS:-$PROCS}"
 DRIVER_NICE="${DRIVER_NICE:-10}"
 DRIVER_JAVA_OPTS="${DRIVER_JAVA_OPTS:--Xms256m -Xmx256m -XX:+UseSerialGC}"
+DRIVER_SPIN_US="${DRIVER_SPIN_US:-0}"
 SERVER_JAVA_OPTS="${SERVER_JAVA_OPTS:--Xms512m -Xmx512m}"
 OUT="${OUT:-$root/benchmarks/target/load/quota-$(date -u +%Y%m%dT%H%M%SZ)}"
 if command -v taskset >/dev/null && [[ "$(nproc)" -ge 2 ]]; then
@@ -96,7 +100,7 @@ java -cp "$BENCH_JAR" io.arbiter.bench.RateLimitBodyFiles "$OUT/bodies" "$PROCS"
   echo "java=$(java -version 2>&1 | head -1)"
   echo "h2load=$(h2load --version 2>&1 | head -1)"
   echo "redis=$(redis-server --version 2>/dev/null | head -1 || echo none)"
-  echo "arbiter_jar=$(date -u -r "$root/server/target/arbiter.jar" +%Y-%m-%dT%H:%M:%SZ) sha256 $(sha256sum "$ARBITER_JAR" | cut -c1-12)"
+  echo "arbiter_jar=${ARBITER_JAR_FROM:-$root/server/target/arbiter.jar} $(date -u -r "${ARBITER_JAR_FROM:-$root/server/target/arbiter.jar}" +%Y-%m-%dT%H:%M:%SZ) sha256 $(sha256sum "$ARBITER_JAR" | cut -c1-12)"
   echo "server_cpus=${SERVER_CPUS:-none}"
   echo "client_cpus=${CLIENT_CPUS:-none}"
   echo "redis_cpus=${REDIS_CPUS:-none}"
@@ -114,6 +118,7 @@ java -cp "$BENCH_JAR" io.arbiter.bench.RateLimitBodyFiles "$OUT/bodies" "$PROCS"
   echo "driver_cpus=${DRIVER_CPUS:-none}"
   echo "driver_nice=$DRIVER_NICE"
   echo "driver_java_opts=$DRIVER_JAVA_OPTS"
+  echo "driver_spin_us=$DRIVER_SPIN_US"
   echo "il_targets=$IL_TARGETS"
   echo "rounds=${ROUNDS:-6} rounds_warmup=${ROUNDS_WARMUP:-4} round_seconds=${ROUND_SECONDS:-5}"
   echo "warmup=$WARMUP..$WARMUP_MAX (steps of $WARMUP_STEP)"
@@ -209,7 +214,7 @@ driver_phase() {
     --target "127.0.0.1:$port" --rate "$rate" --connections "$DRIVER_CONNECTIONS" --users "$PROCS" \
     --warmup "$HALF_WARMUP" --duration "$DURATION" --metrics "$metrics_url" \
     --server-pid "$server_pid" --server-cpu "${SERVER_CPUS:-}" --redis-pid "${redis_pid:-}" \
-    --client-cpu "${DRIVER_CPUS:-}" --out "$base" > "$base.driver.txt" 2>&1 || status=$?
+    --client-cpu "${DRIVER_CPUS:-}" --spin-us "$DRIVER_SPIN_US" --out "$base" > "$base.driver.txt" 2>&1 || status=$?
   sleep 0.5
   counters "$target" "$admin" > "$base.counters.after"
   [[ -f "$base.driver.env" ]] || { echo "  $target $name: the driver wrote no summary:" >&2; tail -5 "$base.driver.txt" >&2; }

@@ -15,6 +15,7 @@
 # Environment (defaults in brackets): TARGET [memquota] (or redisquota)  RATE [3000]
 #   WARMUP [45]  DURATION [10]  ARBITER_FLAGS [""]  SERVER_CPUS [0]  CLIENT_CPUS [1]
 #   REDIS_CPUS [$CLIENT_CPUS]  OUT [benchmarks/target/load/threadcpu-<time>]  BUILD [auto]
+#   ARBITER_JAR_FROM  another build's arbiter.jar to run instead of server/target/arbiter.jar
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -90,7 +91,7 @@ tck="$(getconf CLK_TCK)"
 {
   echo "## Server CPU per call by thread: $TARGET, $RATE calls/s, flags '${ARBITER_FLAGS}'"
   echo
-  echo "$(date -u +%FT%TZ), git $(git -C "$root" rev-parse --short HEAD); $answered calls answered ($ok OK) in ${DURATION}s after ${WARMUP}s of warm-up; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "$(date -u +%FT%TZ), git $(git -C "$root" rev-parse --short HEAD)${ARBITER_JAR_FROM:+ (arbiter.jar: $ARBITER_JAR_FROM)}; $answered calls answered ($ok OK) in ${DURATION}s after ${WARMUP}s of warm-up; load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   if [[ "$status" != 0 ]]; then
     echo "**NOT CLEAN**: the driver skipped calls, saw errors or left calls unanswered in the measured window (see measured.driver.env): compare nothing."

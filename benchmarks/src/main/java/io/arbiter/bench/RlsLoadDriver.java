@@ -71,6 +71,15 @@ import org.HdrHistogram.Recorder;
  * {@code /proc}) and Prometheus text ({@code --metrics URL}, into {@code OUT.window.before/after})
  * at the edges of the measured window.
  *
+ * <p>{@code --spin-us N} (default 0) trades a core for punctuality: instead of sleeping until a
+ * call is due, the loop wakes {@code N} µs early and then spins until the due time, in slices of
+ * 20 µs between which it polls its sockets without blocking (answers are read at most a slice
+ * late, not after the spin). A sleeping thread is
+ * woken late by the scheduler, the more so on a VM whose idle vCPU must be woken first; a spinning
+ * one is already running. With {@code N} at least the interval between calls the loop never
+ * sleeps and uses its whole core: only for a driver with a CPU of its own ({@code REDIS_CPUS=0}
+ * in quota.sh), never beside Redis or the server.
+ *
  * <p>Runs {@code --warmup} s (unmeasured: the driver's JIT, the connections) then {@code
  * --duration} s measured, at the same rate throughout; then waits up to {@code --drain} s for the
  * calls still open (counted {@code unanswered} after that). A request whose turn comes while
@@ -86,7 +95,7 @@ import org.HdrHistogram.Recorder;
  * java -cp benchmarks.jar io.arbiter.bench.RlsLoadDriver --target 127.0.0.1:8081 --rate 8000 \
  *     [--connections 16] [--users 16] [--warmup 5] [--duration 15] [--drain 5] \
  *     [--max-in-flight 10000] [--metrics URL] [--server-pid PID] [--server-cpu N] [--redis-pid PID] \
- *     [--client-cpu N] [--out BASE]
+ *     [--client-cpu N] [--spin-us 0] [--out BASE]
  * </pre>
  */
 public final class RlsLoadDriver {
@@ -102,6 +111,11 @@ public final class RlsLoadDriver {
   private final double intervalNanos;
   private final long warmupCalls;
   private final long totalCalls;
+  /** How long before a call is due the loop stops sleeping and spins; 0: it sleeps until due. */
+  private final long spinNanos;
+  /** The longest busy-wait in one tick; answers wait at most this long to be read. */
+  static final long SPIN_SLICE_NANOS = 20_000;
+  private final Runnable tickTask = this::tick;
 
   /** Latency from the scheduled time, ns, of measured calls that got an answer (OK or not). */
   private final Recorder latency = new Recorder(3);
@@ -135,7 +149,8 @@ public final class RlsLoadDriver {
   }
 
   private RlsLoadDriver(byte[][] requests, EventLoop loop, ManagedChannel[] channels, int maxInFlight,
-      long start, double rate, double warmupSeconds, double durationSeconds) {
+      long start, double rate, double warmupSeconds, double durationSeconds, long spinNanos) {
+    this.spinNanos = spinNanos;
     this.requests = requests;
     this.loop = loop;
     this.channels = channels;
@@ -152,18 +167,34 @@ public final class RlsLoadDriver {
 
   /**
    * One tick of the schedule, on the event loop: sends every call that is due, then schedules the
-   * next tick for when the next call is due. Pacing on the event loop itself, rather than on a
-   * thread of its own, saves a cross-thread hand-off (a wake-up of the loop) per request: the
-   * call's frames are written by the thread that created them, at the end of the tick.
+   * next tick for when the next call is due (less {@code spinNanos}). Pacing on the event loop
+   * itself, rather than on a thread of its own, saves a cross-thread hand-off (a wake-up of the
+   * loop) per request: the call's frames are written by the thread that created them, at the end
+   * of the tick.
+   *
+   * <p>Within {@code spinNanos} of the next due time the tick spins instead of sleeping, in slices
+   * of at most {@link #SPIN_SLICE_NANOS}: it busy-waits for the due time or the slice's end, sends
+   * if due, and otherwise schedules itself again at once. A due scheduled task keeps the loop from
+   * blocking, and Netty polls the sockets before running it, so answers are read between slices
+   * (at most a slice late), where re-queuing the tick as a plain task would run it back to back for
+   * Netty's whole task quantum without reading any answer.
    */
   private void tick() {
     long now = System.nanoTime();
+    if (spinNanos > 0 && next < totalCalls) {
+      long until = Math.min(due(next), now + SPIN_SLICE_NANOS);
+      while (now < until) {
+        Thread.onSpinWait();
+        now = System.nanoTime();
+      }
+    }
     while (next < totalCalls && due(next) <= now) {
       send(next, due(next));
       next++;
     }
     if (next < totalCalls) {
-      loop.schedule(this::tick, due(next) - System.nanoTime(), TimeUnit.NANOSECONDS);
+      long wait = due(next) - System.nanoTime();
+      loop.schedule(tickTask, wait <= spinNanos ? 0 : wait - spinNanos, TimeUnit.NANOSECONDS);
     } else {
       paced.countDown();
     }
@@ -276,6 +307,7 @@ public final class RlsLoadDriver {
     defaults.put("server-cpu", "");
     defaults.put("redis-pid", "");
     defaults.put("client-cpu", "");
+    defaults.put("spin-us", "0");
     defaults.put("out", "");
     DriverOptions a = DriverOptions.parse("RlsLoadDriver", defaults, args);
     double rate = a.number("rate");
@@ -283,8 +315,12 @@ public final class RlsLoadDriver {
     int users = a.integer("users");
     double warmup = a.number("warmup");
     double duration = a.number("duration");
+    double spinUs = a.number("spin-us");
     if (rate <= 0 || connections < 1 || users < 1 || duration <= 0 || warmup < 0) {
       throw new IllegalArgumentException("--rate, --connections, --users, --duration must be positive");
+    }
+    if (!(spinUs >= 0 && spinUs <= 1e6)) {
+      throw new IllegalArgumentException("--spin-us must be 0 to 1000000, got " + a.get("spin-us"));
     }
     byte[][] requests = new byte[users][];
     for (int k = 0; k < users; k++) {
@@ -323,8 +359,8 @@ public final class RlsLoadDriver {
     var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
     RlsLoadDriver d = new RlsLoadDriver(requests, group.next(), channels, a.integer("max-in-flight"),
-        start, rate, warmup, duration);
-    d.loop.schedule(d::tick, start - System.nanoTime(), TimeUnit.NANOSECONDS);
+        start, rate, warmup, duration, (long) (spinUs * 1e3));
+    d.loop.schedule(d.tickTask, start - System.nanoTime(), TimeUnit.NANOSECONDS);
 
     // The measured window's edges are the schedule's: calls due in [w0, w1) are measured.
     long w0 = d.due(d.warmupCalls);
@@ -356,6 +392,7 @@ public final class RlsLoadDriver {
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("mode", "paced");
     r.put("transport", epoll ? "epoll" : "nio");
+    r.put("spin_us", fmt(spinUs, 0));
     r.put("rate_offered_per_s", fmt(rate, 1));
     r.put("connections", connections);
     r.put("users", users);

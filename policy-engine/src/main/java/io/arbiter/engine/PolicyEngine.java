@@ -112,7 +112,7 @@ public final class PolicyEngine {
             "Time the engine took to decide a check, including handler calls.",
             LATENCY_BUCKETS);
     reports = new ReportDispatcher(m, services.clock());
-    quotas = new QuotaDispatcher(m, services.clock());
+    quotas = new QuotaDispatcher(m, services.clock(), services.deadlines());
     cacheCounters = DecisionCache.Counters.register(m);
     String shedName = "arbiter_checks_shed_total";
     String shedHelp = "Checks answered by the failure policy without evaluation because Arbiter was"

@@ -9,15 +9,20 @@ import io.arbiter.extauthz.AuthorizationService;
 import io.arbiter.extauthz.HttpCheckService;
 import io.arbiter.ratelimit.RateLimitService;
 import io.arbiter.server.internal.AdminServer;
+import io.arbiter.server.internal.CallingLoopScheduler;
 import io.arbiter.server.internal.ConfigWatcher;
 import io.arbiter.server.internal.HttpCheckServer;
 import io.arbiter.server.internal.InlineCalls;
+import io.arbiter.server.internal.IoEventLoops;
 import io.envoyproxy.envoy.service.auth.v3.AuthorizationGrpc;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitServiceGrpc;
 import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.arbiter.frontend.Arrival;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
@@ -74,6 +79,9 @@ public final class ArbiterServer implements AutoCloseable {
    *     wait in the transport (HTTP/2 flow control), not in a queue, so {@code
    *     settings.overload.maxQueueTime} sees no wait and only {@code maxConcurrentChecks} sheds.
    *     Access-log streams and OTLP exports stay on the pool (a full queue may spill to disk).
+   *     The event loops are lent to adapters whatever this says ({@code
+   *     AdapterContext.ioEventLoops()}): with it, a redisquota call's Redis round trip also stays
+   *     on the thread that read the call.
    * @param readyTimeout how long readiness waits for handlers' first load before it gives up
    *     waiting and reports ready anyway (a list URL that never answers must not keep Arbiter out
    *     of service; its checks fail by the failure policy meanwhile)
@@ -131,6 +139,7 @@ public final class ArbiterServer implements AutoCloseable {
   }
 
   private final Options options;
+  private final IoEventLoops loops;
   private final EngineServices services;
   private final PolicyEngine engine;
   private final ConfigWatcher watcher;
@@ -143,10 +152,15 @@ public final class ArbiterServer implements AutoCloseable {
   private final CompletableFuture<Void> initialized = new CompletableFuture<>();
   private volatile boolean draining;
 
-  private ArbiterServer(Options options, AccessLogs.Options accessLogOptions)
-      throws IOException, ConfigException {
+  private ArbiterServer(Options options, AccessLogs.Options accessLogOptions,
+      List<ServerInterceptor> rateLimitInterceptors) throws IOException, ConfigException {
     this.options = options;
-    this.services = EngineServices.defaults();
+    // Made before the engine so that handlers can borrow them as they load (redisquota's Lettuce
+    // connections live on them: a call and its Redis round trip then stay on one thread).
+    this.loops = IoEventLoops.start(0);
+    // Quota deadlines timed by the loop that armed them: no other thread woken per call.
+    this.services = EngineServices.defaults(Optional.of(loops.group()))
+        .withDeadlines(new CallingLoopScheduler(loops.group()));
     this.engine = new PolicyEngine(services);
     this.watcher = new ConfigWatcher(engine, options.config(), services.metrics());
     ExecutorService ex = null;
@@ -165,7 +179,10 @@ public final class ArbiterServer implements AutoCloseable {
       AuthorizationService authorization = new AuthorizationService(engine);
       authorization.warmUp();
       NettyServerBuilder builder =
-          NettyServerBuilder.forAddress(new InetSocketAddress(options.grpcHost(), options.grpcPort()));
+          NettyServerBuilder.forAddress(new InetSocketAddress(options.grpcHost(), options.grpcPort()))
+              .bossEventLoopGroup(loops.group())
+              .workerEventLoopGroup(loops.group())
+              .channelType(loops.serverChannelType());
       String check = AuthorizationGrpc.getCheckMethod().getFullMethodName();
       if (options.inlineCalls()) {
         InlineCalls.install(builder, ex, Set.of(check,
@@ -180,7 +197,7 @@ public final class ArbiterServer implements AutoCloseable {
               .addService(authorization)
               .addService(logs.accessLogService())
               .addService(logs.otlpLogsService())
-              .addService(new RateLimitService(engine))
+              .addService(ServerInterceptors.intercept(new RateLimitService(engine), rateLimitInterceptors))
               .addService(health.getHealthService())
               .addService(ProtoReflectionServiceV1.newInstance())
               .build()
@@ -216,6 +233,7 @@ public final class ArbiterServer implements AutoCloseable {
       }
       engine.close();
       services.close();
+      loops.close();
       throw e;
     }
     this.executor = ex;
@@ -223,10 +241,10 @@ public final class ArbiterServer implements AutoCloseable {
     this.http = httpServer;
     this.admin = adminServer;
     this.accessLogs = logs;
-    LOG.log(System.Logger.Level.INFO, "arbiter listening: grpc {0}:{1,number,#}, http checks {2}, admin http://{3}:{4,number,#}",
+    LOG.log(System.Logger.Level.INFO, "arbiter listening: grpc {0}:{1,number,#} ({5}, {6} event loops), http checks {2}, admin http://{3}:{4,number,#}",
         options.grpcHost(), grpcPort(),
         http == null ? "off" : "http://" + options.httpHost() + ":" + http.port() + http.prefix() + "/",
-        options.adminHost(), adminPort());
+        options.adminHost(), adminPort(), loops.transport(), loops.size());
   }
 
   /**
@@ -247,7 +265,13 @@ public final class ArbiterServer implements AutoCloseable {
    */
   public static ArbiterServer start(Options options, AccessLogs.Options accessLogOptions)
       throws IOException, ConfigException {
-    return new ArbiterServer(options, accessLogOptions);
+    return new ArbiterServer(options, accessLogOptions, List.of());
+  }
+
+  /** For tests: as {@link #start(Options)}, with {@code interceptors} around {@code ShouldRateLimit}. */
+  static ArbiterServer start(Options options, List<ServerInterceptor> rateLimitInterceptors)
+      throws IOException, ConfigException {
+    return new ArbiterServer(options, AccessLogs.Options.DEFAULT, rateLimitInterceptors);
   }
 
   /**
@@ -259,8 +283,11 @@ public final class ArbiterServer implements AutoCloseable {
   private void warmUpTransport(int port) {
     String host = options.grpcHost().isEmpty() || options.grpcHost().equals("0.0.0.0")
         || options.grpcHost().equals("::") ? "127.0.0.1" : options.grpcHost();
-    io.grpc.ManagedChannel channel =
-        io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(host, port).usePlaintext().build();
+    io.grpc.ManagedChannel channel = NettyChannelBuilder.forAddress(host, port)
+        .eventLoopGroup(loops.group())
+        .channelType(loops.clientChannelType())
+        .usePlaintext()
+        .build();
     try {
       var stub = io.grpc.health.v1.HealthGrpc.newBlockingStub(channel);
       for (int i = 0; i < 20; i++) {
@@ -362,6 +389,7 @@ public final class ArbiterServer implements AutoCloseable {
     executor.shutdown();
     engine.close();
     services.close();
+    loops.close(); // last: closing handlers (Lettuce's connections) still runs on them
     LOG.log(System.Logger.Level.INFO, "stopped");
   }
 }

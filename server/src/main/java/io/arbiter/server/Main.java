@@ -49,8 +49,9 @@ public final class Main {
             --accesslog-spill-max bytes). --otlp-mapping names a YAML map of OTLP attribute
             keys to attribute names, applied over the defaults. --inline-calls true decides
             Check and ShouldRateLimit calls on the gRPC event-loop thread that read them instead
-            of a worker pool: fewer thread hand-offs, less CPU per call, no queue (so
-            settings.overload.maxQueueTime sheds nothing; maxConcurrentChecks still does).
+            of a worker pool: fewer thread hand-offs, less CPU per call (redisquota's Redis
+            round trip stays on that thread too), no queue (so settings.overload.maxQueueTime
+            sheds nothing; maxConcurrentChecks still does).
 
         validate PATH
             Print every error of a config and exit 1, or a one-line summary and exit 0.

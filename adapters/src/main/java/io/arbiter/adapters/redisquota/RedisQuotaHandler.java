@@ -31,6 +31,12 @@ import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
+import io.netty.channel.EventLoop;
+import io.netty.util.HashedWheelTimer;
+import io.netty.util.Timer;
+import io.netty.util.concurrent.DefaultEventExecutorGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutorGroup;
 import java.lang.System.Logger.Level;
 import java.time.Clock;
 import java.time.Duration;
@@ -46,6 +52,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
@@ -56,17 +63,26 @@ import java.util.function.LongSupplier;
  * slot, sent together. The time each call took is in {@code
  * arbiter_redisquota_round_trip_seconds{handler}}.
  *
- * <p>One Lettuce client and one connection per handler, on client resources of its own: two I/O
- * threads and two computation threads (Lettuce's minimum; Netty starts them as they are needed)
- * and Lettuce's timer. The first connection is made in the
- * background (config load never waits for Redis) and retried on the context's scheduler until it
- * succeeds; then the script is loaded ({@code SCRIPT LOAD}) and {@link #initialized()} completes.
- * After that Lettuce reconnects by itself, backing off from 50 ms to 1 s. While
- * disconnected, commands are rejected at once rather than queued. An allocation that gets no
- * answer (not connected, a timeout, a Redis error) resolves by {@code failOpen}: granted in full,
- * or over the limit; either way it is counted in {@code
- * arbiter_redisquota_errors_total{handler,outcome}} and logged at most once a second. Replies
- * complete the returned stages on Lettuce's I/O thread. Thread-safe.
+ * <p><b>Threads.</b> When the server lends its I/O event loops ({@link
+ * AdapterContext#ioEventLoops()}: a Netty event loop group whose transport, epoll or NIO, is the
+ * one Lettuce picks), the handler keeps one connection on each loop ({@link LentEventLoop}): an
+ * allocation asked on a loop thread (a call the server decides on the thread that read it) is
+ * written, and its reply read and its stage completed, on that same thread, with no hand-off
+ * between threads; asked elsewhere it takes the loops' connections in turn. Otherwise (no loops
+ * lent, or loops of another kind) it has one Lettuce client and connection on client resources of
+ * its own: two I/O threads (Lettuce's minimum; Netty starts them as needed). Either way Lettuce's
+ * timer and two computation threads are the handler's own.
+ *
+ * <p>Each connection is first made in the background (config load never waits for Redis) and
+ * retried on the context's scheduler until it succeeds; then the script is loaded ({@code SCRIPT
+ * LOAD}); {@link #initialized()} completes when every connection's first attempt has ended. After
+ * that Lettuce reconnects by itself, backing off from 50 ms to 1 s, on the same loop. While a
+ * connection is down its allocations go to another that is up; with none up, commands are
+ * rejected at once rather than queued. An allocation that gets no answer (not connected, a
+ * timeout, a Redis error) resolves by {@code failOpen}: granted in full, or over the limit; either
+ * way it is counted in {@code arbiter_redisquota_errors_total{handler,outcome}} and logged at most
+ * once a second. Replies complete the returned stages on the connection's I/O thread.
+ * Thread-safe.
  */
 final class RedisQuotaHandler implements QuotaHandler {
   static final Duration FIRST_CONNECT_RETRY_MAX = Duration.ofSeconds(5);
@@ -90,18 +106,18 @@ final class RedisQuotaHandler implements QuotaHandler {
   private final Counter errors;
   private final BucketHistogram roundTrip;
   private final AutoCloseable connectedGauge;
-  private final ClientResources resources;
-  private final AbstractRedisClient client;
-  private final CompletableFuture<Void> initialized = new CompletableFuture<>();
+  /** One per lent event loop, or one on threads of its own. */
+  private final List<Link> links;
+  /** Lettuce's computation threads and timer, shared by the links; null with one link on its own resources. */
+  private final EventExecutorGroup computation;
+  private final Timer timer;
+  private final CompletableFuture<Void> initialized;
+  private final AtomicInteger turn = new AtomicInteger();
   private final Object lock = new Object();
 
-  private volatile RedisScriptingAsyncCommands<String, String> commands;
   private volatile String lastConnectError = "the first connection attempt has not ended";
   // Guarded by lock.
   private boolean closed;
-  private StatefulConnection<String, String> connection;
-  private ScheduledFuture<?> retry;
-  private int attempts;
 
   /**
    * @param testNow the time the script uses instead of Redis's {@code TIME}, in ms; null (always,
@@ -141,14 +157,38 @@ final class RedisQuotaHandler implements QuotaHandler {
             this::connected,
             "handler",
             name);
-    this.resources =
-        ClientResources.builder()
-            .ioThreadPoolSize(2) // Lettuce's minimum: it raises anything lower to 2
-            .computationThreadPoolSize(2)
-            .reconnectDelay(
-                Delay.exponential(
-                    Duration.ofMillis(50), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
-            .build();
+    List<EventLoop> lent = LentEventLoop.usable(context.ioEventLoops());
+    List<Link> made = new ArrayList<>();
+    if (lent.isEmpty()) {
+      this.computation = null;
+      this.timer = null;
+      made.add(new Link(null, resources(ClientResources.builder()
+          .ioThreadPoolSize(2) // Lettuce's minimum: it raises anything lower to 2
+          .computationThreadPoolSize(2))));
+    } else {
+      this.computation =
+          new DefaultEventExecutorGroup(2, new DefaultThreadFactory("redisquota-computation", true));
+      this.timer = new HashedWheelTimer(new DefaultThreadFactory("redisquota-timer", true));
+      for (EventLoop loop : lent) {
+        made.add(new Link(loop, resources(ClientResources.builder()
+            .eventLoopGroupProvider(new LentEventLoop(loop))
+            .eventExecutorGroup(computation)
+            .timer(timer))));
+      }
+    }
+    this.links = List.copyOf(made);
+    this.initialized = CompletableFuture.allOf(
+        links.stream().map(l -> l.firstAttempt).toArray(CompletableFuture[]::new));
+  }
+
+  private static ClientResources resources(ClientResources.Builder builder) {
+    return builder
+        .reconnectDelay(
+            Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+        .build();
+  }
+
+  private AbstractRedisClient client(ClientResources resources) {
     SocketOptions socket =
         SocketOptions.builder().connectTimeout(RedisSettings.CONNECT_TIMEOUT).keepAlive(true).build();
     TimeoutOptions timeouts = TimeoutOptions.enabled(settings.timeout());
@@ -164,24 +204,28 @@ final class RedisQuotaHandler implements QuotaHandler {
               // Periodic (60 s) and adaptive (MOVED, ASK, reconnects) topology refresh.
               .topologyRefreshOptions(ClusterTopologyRefreshOptions.enabled())
               .build());
-      this.client = c;
-    } else {
-      RedisClient c = RedisClient.create(resources);
-      c.setOptions(
-          ClientOptions.builder()
-              .autoReconnect(true)
-              .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-              .requestQueueSize(REQUEST_QUEUE_SIZE)
-              .socketOptions(socket)
-              .timeoutOptions(timeouts)
-              .build());
-      this.client = c;
+      return c;
     }
+    RedisClient c = RedisClient.create(resources);
+    c.setOptions(
+        ClientOptions.builder()
+            .autoReconnect(true)
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .requestQueueSize(REQUEST_QUEUE_SIZE)
+            .socketOptions(socket)
+            .timeoutOptions(timeouts)
+            .build());
+    return c;
   }
 
-  /** Begins connecting; {@link #initialized()} completes when the first attempt ends. */
+  /** How many connections the handler keeps: one per lent event loop, else 1. */
+  int connections() {
+    return links.size();
+  }
+
+  /** Begins connecting; {@link #initialized()} completes when every first attempt has ended. */
   void start() {
-    connect();
+    links.forEach(Link::connect);
   }
 
   @Override
@@ -236,7 +280,7 @@ final class RedisQuotaHandler implements QuotaHandler {
     if (toRedis.isEmpty()) {
       return Arrays.asList(out);
     }
-    RedisScriptingAsyncCommands<String, String> cmds = commands;
+    RedisScriptingAsyncCommands<String, String> cmds = pick();
     if (cmds == null) {
       for (Pending p : toRedis) {
         p.result.complete(failed(p.limit, p.request, "not connected to Redis: " + lastConnectError));
@@ -390,82 +434,164 @@ final class RedisQuotaHandler implements QuotaHandler {
     return b.toString();
   }
 
-  /** 1 while connected, else 0. */
-  int connected() {
-    synchronized (lock) {
-      return connection != null && connection.isOpen() ? 1 : 0;
+  /**
+   * The connection to send on: the one on the calling thread's event loop if it is up (no thread
+   * hand-off), else the next one up in turn; null if none ever connected.
+   */
+  private RedisScriptingAsyncCommands<String, String> pick() {
+    int n = links.size();
+    if (n == 1) {
+      return links.get(0).commands;
     }
-  }
-
-  private void connect() {
-    CompletionStage<? extends StatefulConnection<String, String>> attempt;
-    try {
-      if (settings.cluster()) {
-        // Lettuce's connectAsync needs the cluster's topology loaded first (connect() does both).
-        RedisClusterClient cluster = (RedisClusterClient) client;
-        attempt = cluster.refreshPartitionsAsync().toCompletableFuture()
-            .thenCompose(v -> cluster.connectAsync(StringCodec.UTF8));
-      } else {
-        attempt = ((RedisClient) client).connectAsync(StringCodec.UTF8, settings.uri());
+    for (Link l : links) {
+      if (l.loop.inEventLoop() && l.isOpen()) {
+        return l.commands;
       }
-    } catch (RuntimeException e) {
-      attempt = CompletableFuture.failedFuture(e);
     }
-    attempt.whenComplete(this::onConnect);
+    int first = Math.floorMod(turn.getAndIncrement(), n);
+    RedisScriptingAsyncCommands<String, String> any = null;
+    for (int i = 0; i < n; i++) {
+      Link l = links.get((first + i) % n);
+      if (l.isOpen()) {
+        return l.commands;
+      }
+      if (any == null) {
+        any = l.commands;
+      }
+    }
+    return any; // all down: Lettuce rejects at once, and the stage gets the failOpen outcome
   }
 
-  private void onConnect(StatefulConnection<String, String> conn, Throwable error) {
-    synchronized (lock) {
-      if (closed) {
-        if (conn != null) {
-          conn.closeAsync();
+  /** 1 while every connection to Redis is up, else 0. */
+  int connected() {
+    for (Link l : links) {
+      if (!l.isOpen()) {
+        return 0;
+      }
+    }
+    return 1;
+  }
+
+  /** One Lettuce client and its connection: on a lent event loop, or on resources of its own. */
+  private final class Link {
+    /** The lent loop the connection lives on; null on the client's own threads. */
+    final EventLoop loop;
+    final ClientResources resources;
+    final AbstractRedisClient client;
+    final CompletableFuture<Void> firstAttempt = new CompletableFuture<>();
+    volatile RedisScriptingAsyncCommands<String, String> commands;
+    private volatile StatefulConnection<String, String> connection;
+    // Guarded by the handler's lock.
+    private ScheduledFuture<?> retry;
+    private int attempts;
+
+    Link(EventLoop loop, ClientResources resources) {
+      this.loop = loop;
+      this.resources = resources;
+      this.client = client(resources);
+    }
+
+    boolean isOpen() {
+      StatefulConnection<String, String> c = connection;
+      return c != null && c.isOpen();
+    }
+
+    void connect() {
+      CompletionStage<? extends StatefulConnection<String, String>> attempt;
+      try {
+        if (settings.cluster()) {
+          // Lettuce's connectAsync needs the cluster's topology loaded first (connect() does both).
+          RedisClusterClient cluster = (RedisClusterClient) client;
+          attempt = cluster.refreshPartitionsAsync().toCompletableFuture()
+              .thenCompose(v -> cluster.connectAsync(StringCodec.UTF8));
+        } else {
+          attempt = ((RedisClient) client).connectAsync(StringCodec.UTF8, settings.uri());
         }
+      } catch (RuntimeException e) {
+        attempt = CompletableFuture.failedFuture(e);
+      }
+      attempt.whenComplete(this::onConnect);
+    }
+
+    private void onConnect(StatefulConnection<String, String> conn, Throwable error) {
+      synchronized (lock) {
+        if (closed) {
+          if (conn != null) {
+            conn.closeAsync();
+          }
+          return;
+        }
+        if (error != null) {
+          lastConnectError = describe(error);
+          long delay = Math.min(FIRST_CONNECT_RETRY_MAX.toMillis(), 250L << Math.min(attempts, 5));
+          attempts++;
+          log.log(Level.WARNING,
+              "redisquota ''{0}'': cannot connect to Redis at {1} ({2}); allocations answer {3}"
+                  + " until it succeeds; retrying in {4}ms",
+              name, settings.display(), lastConnectError,
+              settings.failOpen() ? "fail-open" : "fail-closed", delay);
+          try {
+            retry = scheduler.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+          } catch (RejectedExecutionException e) {
+            log.log(Level.WARNING, "redisquota ''{0}'': the scheduler is shut down; no more"
+                + " connection attempts", name);
+          }
+        } else {
+          connection = conn;
+          commands = conn instanceof StatefulRedisClusterConnection<String, String> cc
+              ? cc.async()
+              : ((StatefulRedisConnection<String, String>) conn).async();
+          log.log(Level.INFO, "redisquota ''{0}'': connected to Redis at {1}{2}", name,
+              settings.display(), loop == null ? "" : " (on a server event loop)");
+        }
+      }
+      RedisScriptingAsyncCommands<String, String> cmds = commands;
+      if (error != null || cmds == null) {
+        firstAttempt.complete(null);
         return;
       }
-      if (error != null) {
-        lastConnectError = describe(error);
-        long delay = Math.min(FIRST_CONNECT_RETRY_MAX.toMillis(), 250L << Math.min(attempts, 5));
-        attempts++;
-        log.log(Level.WARNING,
-            "redisquota ''{0}'': cannot connect to Redis at {1} ({2}); allocations answer {3}"
-                + " until it succeeds; retrying in {4}ms",
-            name, settings.display(), lastConnectError,
-            settings.failOpen() ? "fail-open" : "fail-closed", delay);
-        try {
-          retry = scheduler.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-          log.log(Level.WARNING, "redisquota ''{0}'': the scheduler is shut down; no more"
-              + " connection attempts", name);
-        }
-      } else {
-        connection = conn;
-        commands = conn instanceof StatefulRedisClusterConnection<String, String> cc
-            ? cc.async()
-            : ((StatefulRedisConnection<String, String>) conn).async();
-        log.log(Level.INFO, "redisquota ''{0}'': connected to Redis at {1}", name,
-            settings.display());
+      // Load the script now, so the first allocations need no EVAL (and warm the path).
+      try {
+        cmds.scriptLoad(RedisScript.ALLOCATE.source()).whenComplete((sha, e) -> {
+          if (e != null) {
+            log.log(Level.DEBUG, "redisquota ''{0}'': SCRIPT LOAD failed ({1}); the first"
+                + " allocation will send the script", name, describe(e));
+          }
+          firstAttempt.complete(null);
+        });
+      } catch (RuntimeException e) {
+        firstAttempt.complete(null);
       }
     }
-    RedisScriptingAsyncCommands<String, String> cmds = commands;
-    if (error != null || cmds == null) {
-      initialized.complete(null);
-      return;
+
+    /** Stops retrying; under the handler's lock. */
+    void stopRetrying() {
+      commands = null;
+      connection = null;
+      if (retry != null) {
+        retry.cancel(false);
+      }
     }
-    // Load the script now, so the first allocations need no EVAL (and warm the path).
-    try {
-      cmds.scriptLoad(RedisScript.ALLOCATE.source()).whenComplete((sha, e) -> {
-        if (e != null) {
-          log.log(Level.DEBUG, "redisquota ''{0}'': SCRIPT LOAD failed ({1}); the first"
-              + " allocation will send the script", name, describe(e));
-        }
-        initialized.complete(null);
-      });
-    } catch (RuntimeException e) {
-      initialized.complete(null);
+
+    /** Closes the connection and the client, then the client's resources; does not wait. */
+    CompletableFuture<Void> close() {
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      try {
+        client.shutdownAsync(0, 2, TimeUnit.SECONDS)
+            .whenComplete((v, t) -> resources.shutdown(0, 2, TimeUnit.SECONDS)
+                .addListener(f -> done.complete(null)));
+      } catch (RuntimeException e) {
+        log.log(Level.WARNING, "redisquota '" + name + "': closing the Redis client failed", e);
+        resources.shutdown(0, 2, TimeUnit.SECONDS).addListener(f -> done.complete(null));
+      }
+      return done;
     }
   }
 
-  /** Closes the connection and the client, and releases its threads; does not wait. */
+  /**
+   * Closes the connections and the clients, and releases the handler's own threads; does not wait.
+   * Lent event loops are left running: they are the server's.
+   */
   @Override
   public void close() {
     synchronized (lock) {
@@ -474,24 +600,20 @@ final class RedisQuotaHandler implements QuotaHandler {
       }
       closed = true;
       lastConnectError = "the handler is closed";
-      commands = null;
-      connection = null;
-      if (retry != null) {
-        retry.cancel(false);
-      }
+      links.forEach(Link::stopRetrying);
     }
-    initialized.complete(null);
+    links.forEach(l -> l.firstAttempt.complete(null));
     try {
       connectedGauge.close();
     } catch (Exception e) {
       throw new IllegalStateException("cannot happen: a gauge registration does not throw", e);
     }
-    try {
-      client.shutdownAsync(0, 2, TimeUnit.SECONDS)
-          .whenComplete((v, t) -> resources.shutdown(0, 2, TimeUnit.SECONDS));
-    } catch (RuntimeException e) {
-      log.log(Level.WARNING, "redisquota '" + name + "': closing the Redis client failed", e);
-      resources.shutdown(0, 2, TimeUnit.SECONDS);
+    CompletableFuture<?>[] closing = links.stream().map(Link::close).toArray(CompletableFuture[]::new);
+    if (computation != null) {
+      CompletableFuture.allOf(closing).whenComplete((v, t) -> {
+        timer.stop();
+        computation.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+      });
     }
   }
 }

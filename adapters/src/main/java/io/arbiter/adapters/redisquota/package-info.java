@@ -8,10 +8,12 @@
  * cannot answer in time gives the handler's {@code failOpen} outcome, counted; Lettuce reconnects
  * when it returns.
  *
- * <p>Unlike the other adapters, a redisquota handler runs threads that are not the engine's: the
- * Lettuce client's Netty event loops and timer (a handful per handler, released on {@code
- * close()}). That is accepted for a network client this asynchronous; everything else (the first
- * connection's retries) runs on the engine's scheduler. Only {@link
+ * <p>Unlike the other adapters, a redisquota handler runs threads that are not the engine's:
+ * Lettuce's timer and computation threads, and, unless the server lends its I/O event loops
+ * ({@code AdapterContext.ioEventLoops()}, a Netty group of the transport Lettuce uses), Lettuce's
+ * own Netty event loops (released on {@code close()}). With lent loops it keeps one connection
+ * on each, so an allocation asked on a loop thread is sent, answered and completed on that
+ * thread. Everything else (the first connections' retries) runs on the engine's scheduler. Only {@link
  * io.arbiter.adapters.redisquota.RedisQuotaAdapter} is public; it is found by {@link
  * java.util.ServiceLoader}.
  */

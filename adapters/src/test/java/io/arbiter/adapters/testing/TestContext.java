@@ -8,6 +8,7 @@ import io.arbiter.engine.spi.AdapterContext;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -23,6 +24,7 @@ public final class TestContext implements AdapterContext {
   private final HttpClient httpClient;
   private final Metrics metrics;
   private final RecordingLogger logger;
+  private Optional<ScheduledExecutorService> ioEventLoops = Optional.empty();
 
   public TestContext(
       String handlerName,
@@ -95,6 +97,17 @@ public final class TestContext implements AdapterContext {
   /** Created on first use: most tests never fetch over HTTP. */
   private static final class SharedClient {
     static final HttpClient INSTANCE = HttpClient.newHttpClient();
+  }
+
+  /** Lends {@code loops} as the server's I/O event loops ({@link #ioEventLoops()}); returns this. */
+  public TestContext withIoEventLoops(ScheduledExecutorService loops) {
+    this.ioEventLoops = Optional.of(loops);
+    return this;
+  }
+
+  @Override
+  public Optional<ScheduledExecutorService> ioEventLoops() {
+    return ioEventLoops;
   }
 
   @Override

@@ -6,6 +6,7 @@ import io.arbiter.engine.spi.AdapterContext;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 
 /** The {@link AdapterContext} of one handler. */
@@ -35,5 +36,10 @@ public record HandlerContext(EngineServices services, String handlerName, Path b
   @Override
   public HttpClient httpClient() {
     return services.httpClient();
+  }
+
+  @Override
+  public Optional<ScheduledExecutorService> ioEventLoops() {
+    return services.ioEventLoops();
   }
 }

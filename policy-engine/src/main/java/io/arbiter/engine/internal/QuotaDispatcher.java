@@ -20,6 +20,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,13 +46,19 @@ public final class QuotaDispatcher {
   private static final QuotaResult CLOSED = new QuotaResult(0, 0, 0, Duration.ZERO, Duration.ZERO);
 
   private final Clock clock;
+  private final ScheduledExecutorService deadlines;
   private final Counter withinLimit;
   private final Counter overLimit;
   private final Counter errors;
   private final LogLimiter log = new LogLimiter(5);
 
-  public QuotaDispatcher(Metrics metrics, Clock clock) {
+  /**
+   * @param deadlines where a batch's deadline is timed; the server's times it on the event loop
+   *     that armed it (no other thread woken to arm or disarm it)
+   */
+  public QuotaDispatcher(Metrics metrics, Clock clock, ScheduledExecutorService deadlines) {
     this.clock = clock;
+    this.deadlines = deadlines;
     String calls = "arbiter_quota_calls_total";
     String help = "Quota calls (rate-limit descriptors) decided, by result.";
     withinLimit = metrics.counter(calls, help, "result", "ok");
@@ -223,8 +232,7 @@ public final class QuotaDispatcher {
     CompletableFuture<Void> deadline = null;
     AtomicInteger open = null;
     if (pending > 0) {
-      deadline = new CompletableFuture<Void>()
-          .orTimeout(snap.settings().handlerTimeout().toNanos(), TimeUnit.NANOSECONDS);
+      deadline = deadline(snap.settings().handlerTimeout().toNanos());
       open = new AtomicInteger(pending);
     }
     for (int j = 0; j < n; j++) {
@@ -265,6 +273,25 @@ public final class QuotaDispatcher {
         return failOpen ? null : CLOSED;
       });
     }
+  }
+
+  /**
+   * A stage that fails with {@link TimeoutException} after {@code nanos} unless completed first;
+   * completing it disarms the timer. Timed on {@code deadlines}, not the JDK's delayer thread (as
+   * {@code orTimeout} would): on the server, that is the calling event loop itself.
+   */
+  private CompletableFuture<Void> deadline(long nanos) {
+    CompletableFuture<Void> d = new CompletableFuture<>();
+    ScheduledFuture<?> timer;
+    try {
+      timer = deadlines.schedule(() -> {
+        d.completeExceptionally(new TimeoutException());
+      }, nanos, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) { // shutting down: the JDK's timer instead
+      return d.orTimeout(nanos, TimeUnit.NANOSECONDS);
+    }
+    d.whenComplete((v, t) -> timer.cancel(false));
+    return d;
   }
 
   private QuotaDecision decide(ConfigSnapshot snap, Call call) {

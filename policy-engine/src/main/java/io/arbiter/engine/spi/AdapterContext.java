@@ -4,6 +4,7 @@ import io.arbiter.engine.metrics.Metrics;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -32,4 +33,19 @@ public interface AdapterContext {
 
   /** The handler's name in config. */
   String handlerName();
+
+  /**
+   * The server's I/O event loops, for clients that can run their I/O on them: a client whose
+   * socket is served by the event loop that also read the call has its reply handled, and the
+   * call answered, on that one thread, with no hand-off between threads. Empty when the process
+   * lends none (tests, tools, a transport that is not event-loop based); the default.
+   *
+   * <p>What the executor is depends on the transport and is the adapter's to recognize (Arbiter's
+   * gRPC server lends a Netty {@code EventLoopGroup}); an adapter that does not recognize it keeps
+   * its own threads. A borrower must never shut it down, never block on it, and keep its tasks
+   * short: every call of the server waits behind them.
+   */
+  default Optional<ScheduledExecutorService> ioEventLoops() {
+    return Optional.empty();
+  }
 }

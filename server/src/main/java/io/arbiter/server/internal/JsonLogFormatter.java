@@ -18,7 +18,7 @@ public final class JsonLogFormatter extends Formatter {
   /** Held so the levels set on them are not lost when JUL drops unreferenced loggers. */
   private static final Logger GRPC = Logger.getLogger("io.grpc");
 
-  private static final Logger NETTY = Logger.getLogger("io.grpc.netty.shaded");
+  private static final Logger NETTY = Logger.getLogger("io.netty");
 
   @Override
   public String format(LogRecord r) {

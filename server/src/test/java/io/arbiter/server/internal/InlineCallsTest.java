@@ -71,7 +71,7 @@ class InlineCallsTest {
     for (int i = 0; i < 200; i++) {
       AuthorizationGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
           .check(CheckRequest.getDefaultInstance());
-      assertThat(checkThread.get()).startsWith("grpc-default-worker");
+      assertThat(checkThread.get()).startsWith("grpc-default-worker"); // the shaded test server's own loops
       RateLimitServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
           .shouldRateLimit(RateLimitRequest.getDefaultInstance());
       assertThat(rateLimitThread.get()).isEqualTo("test-pool");

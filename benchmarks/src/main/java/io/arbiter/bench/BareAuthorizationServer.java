@@ -10,7 +10,8 @@ import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitRequest;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitServiceGrpc;
 import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.arbiter.server.internal.IoEventLoops;
+import io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -27,8 +28,10 @@ import java.util.concurrent.atomic.LongAdder;
  * The baseline of the load harness: an {@code envoy.service.auth.v3.Authorization} server that
  * answers every Check with status OK and an empty {@code ok_response}, deciding nothing. It is
  * built with exactly Arbiter's transport settings ({@code io.arbiter.server.ArbiterServer}): a
- * {@link NettyServerBuilder} on the address, an explicit fixed executor of {@code max(2, cores)}
- * daemon threads on an unbounded queue, and a 4 MiB {@code maxInboundMessageSize}. So the ratio of
+ * {@link NettyServerBuilder} (unshaded grpc-netty) on the address, on Arbiter's own event loops
+ * ({@link IoEventLoops}: one per core, epoll where it loads, one group accepting and serving), an
+ * explicit fixed executor of {@code max(2, cores)} daemon threads on an unbounded queue, and a 4 MiB
+ * {@code maxInboundMessageSize}. So the ratio of
  * Arbiter's throughput to this server's is what Arbiter's own work costs, and this server's
  * throughput is the limit of the stack.
  *
@@ -118,7 +121,8 @@ public final class BareAuthorizationServer {
       i++;
     }
     Service service = new Service();
-    // Exactly ArbiterServer's transport: same builder, executor sizing and kind, message limit.
+    // Exactly ArbiterServer's transport: same builder and event loops, executor sizing and kind,
+    // message limit.
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
     AtomicInteger id = new AtomicInteger();
     ExecutorService executor =
@@ -127,8 +131,12 @@ public final class BareAuthorizationServer {
           t.setDaemon(true);
           return t;
         });
+    IoEventLoops loops = IoEventLoops.start(0);
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+            .bossEventLoopGroup(loops.group())
+            .workerEventLoopGroup(loops.group())
+            .channelType(loops.serverChannelType())
             .executor(executor)
             .maxInboundMessageSize(4 * 1024 * 1024)
             .addService(service);

@@ -1,5 +1,40 @@
 package io.arbiter.accesslog;
 
+import static io.arbiter.engine.AttributeNames.CHECK_CACHE_HIT;
+import static io.arbiter.engine.AttributeNames.CONNECTION_MTLS;
+import static io.arbiter.engine.AttributeNames.CONNECTION_RECEIVED_BYTES;
+import static io.arbiter.engine.AttributeNames.CONNECTION_REQUESTED_SERVER_NAME;
+import static io.arbiter.engine.AttributeNames.CONNECTION_SENT_BYTES;
+import static io.arbiter.engine.AttributeNames.CONTEXT_METADATA;
+import static io.arbiter.engine.AttributeNames.CONTEXT_PROTOCOL;
+import static io.arbiter.engine.AttributeNames.DESTINATION_IP;
+import static io.arbiter.engine.AttributeNames.DESTINATION_PORT;
+import static io.arbiter.engine.AttributeNames.DESTINATION_PRINCIPAL;
+import static io.arbiter.engine.AttributeNames.DESTINATION_SERVICE_HOST;
+import static io.arbiter.engine.AttributeNames.REQUEST_HEADERS;
+import static io.arbiter.engine.AttributeNames.REQUEST_HOST;
+import static io.arbiter.engine.AttributeNames.REQUEST_ID;
+import static io.arbiter.engine.AttributeNames.REQUEST_METHOD;
+import static io.arbiter.engine.AttributeNames.REQUEST_PATH;
+import static io.arbiter.engine.AttributeNames.REQUEST_PROTOCOL;
+import static io.arbiter.engine.AttributeNames.REQUEST_QUERY_PARAMS;
+import static io.arbiter.engine.AttributeNames.REQUEST_SCHEME;
+import static io.arbiter.engine.AttributeNames.REQUEST_SIZE;
+import static io.arbiter.engine.AttributeNames.REQUEST_TIME;
+import static io.arbiter.engine.AttributeNames.REQUEST_USERAGENT;
+import static io.arbiter.engine.AttributeNames.RESPONSE_CODE;
+import static io.arbiter.engine.AttributeNames.RESPONSE_DURATION;
+import static io.arbiter.engine.AttributeNames.RESPONSE_FLAGS;
+import static io.arbiter.engine.AttributeNames.RESPONSE_GRPC_STATUS;
+import static io.arbiter.engine.AttributeNames.RESPONSE_HEADERS;
+import static io.arbiter.engine.AttributeNames.RESPONSE_SIZE;
+import static io.arbiter.engine.AttributeNames.ROUTE_NAME;
+import static io.arbiter.engine.AttributeNames.SOURCE_IP;
+import static io.arbiter.engine.AttributeNames.SOURCE_PORT;
+import static io.arbiter.engine.AttributeNames.SOURCE_PRINCIPAL;
+import static io.arbiter.engine.AttributeNames.UPSTREAM_ADDRESS;
+import static io.arbiter.engine.AttributeNames.UPSTREAM_CLUSTER;
+
 import io.arbiter.accesslog.internal.ResponseFlagsText;
 import io.arbiter.engine.AttributeBag;
 import io.arbiter.frontend.QueryStrings;
@@ -25,40 +60,6 @@ final class AccessLogEntryFields {
   private static final String GRPC_CONTENT_TYPE = "application/grpc";
 
   // Resolved once: every entry sets most of them.
-  private static final AttributeBag.Name CHECK_CACHE_HIT = AttributeBag.name("check.cache_hit");
-  private static final AttributeBag.Name CONNECTION_MTLS = AttributeBag.name("connection.mtls");
-  private static final AttributeBag.Name CONNECTION_RECEIVED_BYTES = AttributeBag.name("connection.received_bytes");
-  private static final AttributeBag.Name CONNECTION_REQUESTED_SERVER_NAME = AttributeBag.name("connection.requested_server_name");
-  private static final AttributeBag.Name CONNECTION_SENT_BYTES = AttributeBag.name("connection.sent_bytes");
-  private static final AttributeBag.Name CONTEXT_METADATA = AttributeBag.name("context.metadata");
-  private static final AttributeBag.Name CONTEXT_PROTOCOL = AttributeBag.name("context.protocol");
-  private static final AttributeBag.Name DESTINATION_IP = AttributeBag.name("destination.ip");
-  private static final AttributeBag.Name DESTINATION_PORT = AttributeBag.name("destination.port");
-  private static final AttributeBag.Name DESTINATION_PRINCIPAL = AttributeBag.name("destination.principal");
-  private static final AttributeBag.Name DESTINATION_SERVICE_HOST = AttributeBag.name("destination.service.host");
-  private static final AttributeBag.Name REQUEST_HEADERS = AttributeBag.name("request.headers");
-  private static final AttributeBag.Name REQUEST_HOST = AttributeBag.name("request.host");
-  private static final AttributeBag.Name REQUEST_ID = AttributeBag.name("request.id");
-  private static final AttributeBag.Name REQUEST_METHOD = AttributeBag.name("request.method");
-  private static final AttributeBag.Name REQUEST_PATH = AttributeBag.name("request.path");
-  private static final AttributeBag.Name REQUEST_PROTOCOL = AttributeBag.name("request.protocol");
-  private static final AttributeBag.Name REQUEST_QUERY_PARAMS = AttributeBag.name("request.query_params");
-  private static final AttributeBag.Name REQUEST_SCHEME = AttributeBag.name("request.scheme");
-  private static final AttributeBag.Name REQUEST_SIZE = AttributeBag.name("request.size");
-  private static final AttributeBag.Name REQUEST_TIME = AttributeBag.name("request.time");
-  private static final AttributeBag.Name REQUEST_USERAGENT = AttributeBag.name("request.useragent");
-  private static final AttributeBag.Name RESPONSE_CODE = AttributeBag.name("response.code");
-  private static final AttributeBag.Name RESPONSE_DURATION = AttributeBag.name("response.duration");
-  private static final AttributeBag.Name RESPONSE_FLAGS = AttributeBag.name("response.flags");
-  private static final AttributeBag.Name RESPONSE_GRPC_STATUS = AttributeBag.name("response.grpc_status");
-  private static final AttributeBag.Name RESPONSE_HEADERS = AttributeBag.name("response.headers");
-  private static final AttributeBag.Name RESPONSE_SIZE = AttributeBag.name("response.size");
-  private static final AttributeBag.Name ROUTE_NAME = AttributeBag.name("route.name");
-  private static final AttributeBag.Name SOURCE_IP = AttributeBag.name("source.ip");
-  private static final AttributeBag.Name SOURCE_PORT = AttributeBag.name("source.port");
-  private static final AttributeBag.Name SOURCE_PRINCIPAL = AttributeBag.name("source.principal");
-  private static final AttributeBag.Name UPSTREAM_ADDRESS = AttributeBag.name("upstream.address");
-  private static final AttributeBag.Name UPSTREAM_CLUSTER = AttributeBag.name("upstream.cluster");
 
   /** The filter name Envoy's ext_authz filter emits its dynamic metadata under. */
   static final String EXT_AUTHZ = "envoy.filters.http.ext_authz";

@@ -1,5 +1,35 @@
 package io.arbiter.extauthz;
 
+import static io.arbiter.engine.AttributeNames.CONNECTION_MTLS;
+import static io.arbiter.engine.AttributeNames.CONNECTION_PEER_CERTIFICATE;
+import static io.arbiter.engine.AttributeNames.CONNECTION_REQUESTED_SERVER_NAME;
+import static io.arbiter.engine.AttributeNames.CONTEXT_EXTENSIONS;
+import static io.arbiter.engine.AttributeNames.CONTEXT_METADATA;
+import static io.arbiter.engine.AttributeNames.CONTEXT_PROTOCOL;
+import static io.arbiter.engine.AttributeNames.CONTEXT_REPORTER_KIND;
+import static io.arbiter.engine.AttributeNames.CONTEXT_ROUTE_METADATA;
+import static io.arbiter.engine.AttributeNames.DESTINATION_IP;
+import static io.arbiter.engine.AttributeNames.DESTINATION_LABELS;
+import static io.arbiter.engine.AttributeNames.DESTINATION_PORT;
+import static io.arbiter.engine.AttributeNames.DESTINATION_PRINCIPAL;
+import static io.arbiter.engine.AttributeNames.DESTINATION_SERVICE_HOST;
+import static io.arbiter.engine.AttributeNames.REQUEST_BODY;
+import static io.arbiter.engine.AttributeNames.REQUEST_HEADERS;
+import static io.arbiter.engine.AttributeNames.REQUEST_HOST;
+import static io.arbiter.engine.AttributeNames.REQUEST_ID;
+import static io.arbiter.engine.AttributeNames.REQUEST_METHOD;
+import static io.arbiter.engine.AttributeNames.REQUEST_PATH;
+import static io.arbiter.engine.AttributeNames.REQUEST_PROTOCOL;
+import static io.arbiter.engine.AttributeNames.REQUEST_QUERY_PARAMS;
+import static io.arbiter.engine.AttributeNames.REQUEST_SCHEME;
+import static io.arbiter.engine.AttributeNames.REQUEST_SIZE;
+import static io.arbiter.engine.AttributeNames.REQUEST_TIME;
+import static io.arbiter.engine.AttributeNames.REQUEST_USERAGENT;
+import static io.arbiter.engine.AttributeNames.SOURCE_IP;
+import static io.arbiter.engine.AttributeNames.SOURCE_LABELS;
+import static io.arbiter.engine.AttributeNames.SOURCE_PORT;
+import static io.arbiter.engine.AttributeNames.SOURCE_PRINCIPAL;
+
 import com.google.protobuf.ByteString;
 import io.arbiter.engine.AttributeBag;
 import io.arbiter.frontend.QueryStrings;
@@ -18,35 +48,6 @@ final class CheckFields {
   private static final String GRPC_CONTENT_TYPE = "application/grpc";
 
   // Resolved once: every call sets most of them.
-  private static final AttributeBag.Name CONNECTION_MTLS = AttributeBag.name("connection.mtls");
-  private static final AttributeBag.Name CONNECTION_PEER_CERTIFICATE = AttributeBag.name("connection.peer_certificate");
-  private static final AttributeBag.Name CONNECTION_REQUESTED_SERVER_NAME = AttributeBag.name("connection.requested_server_name");
-  private static final AttributeBag.Name CONTEXT_EXTENSIONS = AttributeBag.name("context.extensions");
-  private static final AttributeBag.Name CONTEXT_METADATA = AttributeBag.name("context.metadata");
-  private static final AttributeBag.Name CONTEXT_PROTOCOL = AttributeBag.name("context.protocol");
-  private static final AttributeBag.Name CONTEXT_REPORTER_KIND = AttributeBag.name("context.reporter.kind");
-  private static final AttributeBag.Name CONTEXT_ROUTE_METADATA = AttributeBag.name("context.route_metadata");
-  private static final AttributeBag.Name DESTINATION_IP = AttributeBag.name("destination.ip");
-  private static final AttributeBag.Name DESTINATION_LABELS = AttributeBag.name("destination.labels");
-  private static final AttributeBag.Name DESTINATION_PORT = AttributeBag.name("destination.port");
-  private static final AttributeBag.Name DESTINATION_PRINCIPAL = AttributeBag.name("destination.principal");
-  private static final AttributeBag.Name DESTINATION_SERVICE_HOST = AttributeBag.name("destination.service.host");
-  private static final AttributeBag.Name REQUEST_BODY = AttributeBag.name("request.body");
-  private static final AttributeBag.Name REQUEST_HEADERS = AttributeBag.name("request.headers");
-  private static final AttributeBag.Name REQUEST_HOST = AttributeBag.name("request.host");
-  private static final AttributeBag.Name REQUEST_ID = AttributeBag.name("request.id");
-  private static final AttributeBag.Name REQUEST_METHOD = AttributeBag.name("request.method");
-  private static final AttributeBag.Name REQUEST_PATH = AttributeBag.name("request.path");
-  private static final AttributeBag.Name REQUEST_PROTOCOL = AttributeBag.name("request.protocol");
-  private static final AttributeBag.Name REQUEST_QUERY_PARAMS = AttributeBag.name("request.query_params");
-  private static final AttributeBag.Name REQUEST_SCHEME = AttributeBag.name("request.scheme");
-  private static final AttributeBag.Name REQUEST_SIZE = AttributeBag.name("request.size");
-  private static final AttributeBag.Name REQUEST_TIME = AttributeBag.name("request.time");
-  private static final AttributeBag.Name REQUEST_USERAGENT = AttributeBag.name("request.useragent");
-  private static final AttributeBag.Name SOURCE_IP = AttributeBag.name("source.ip");
-  private static final AttributeBag.Name SOURCE_LABELS = AttributeBag.name("source.labels");
-  private static final AttributeBag.Name SOURCE_PORT = AttributeBag.name("source.port");
-  private static final AttributeBag.Name SOURCE_PRINCIPAL = AttributeBag.name("source.principal");
 
   /** One peer of the connection. */
   static final class Peer {

@@ -36,4 +36,15 @@ class AttributeBagTest {
     b.put(port, null);
     assertThat(b.build().names()).isEqualTo(java.util.Set.of());
   }
+
+  @Test
+  void sharedNamesAreNamedAfterTheirAttribute() throws Exception {
+    int n = 0;
+    for (java.lang.reflect.Field f : AttributeNames.class.getFields()) {
+      AttributeBag.Name name = (AttributeBag.Name) f.get(null);
+      assertThat(f.getName()).isEqualTo(name.toString().toUpperCase(java.util.Locale.ROOT).replace('.', '_'));
+      n++;
+    }
+    assertThat(n).isGreaterThan(30);
+  }
 }

@@ -6,6 +6,7 @@
 #   benchmarks/load/quota.sh                       # both parts, all three targets: ~5 minutes
 #   PARTS=sequential TARGETS="bare-rls memquota" benchmarks/load/quota.sh
 #   PARTS=interleaved benchmarks/load/quota.sh     # memquota vs bare-rls only, ~2 minutes
+#   PARTS=latency ARBITER_FLAGS="--inline-calls true" benchmarks/load/quota.sh   # the p99, ~5 minutes
 #
 # Part "sequential": each target in turn (TARGETS): warm-up until steady, max rate for DURATION s
 # with h2load, then half of ITS OWN max rate for DURATION s with RlsLoadDriver (latency where it is
@@ -18,6 +19,14 @@
 # Part "interleaved": the max-rate comparison for a shared machine: the IL_TARGETS servers all up
 # at once, then ROUNDS_WARMUP unmeasured and ROUNDS measured rounds of ROUND_SECONDS s of h2load per
 # target in rotation; each round's rate is divided by bare-rls's in the same round (median, range).
+#
+# Part "latency": the latency comparison at one fixed rate (issue 5's p99 target). The LAT_TARGETS
+# servers all up at once, each warmed up at max rate as in part sequential, then LAT_ROUNDS rounds:
+# first the machine's own wake-up lateness (jitter.c, built with gcc when present: a thread on the
+# server's CPU and one on the driver's that sleep and wake every 500 µs, LAT_JITTER_SECONDS s, nothing
+# else running), then RlsLoadDriver at LAT_RPS against each target in rotation (HALF_WARMUP s
+# unmeasured, DURATION s measured). The report pools the rounds: each target's share of calls over
+# 2 ms (p99 <= 2 ms means a share of at most 1%) beside the bare server's and the machine's.
 #
 # Environment (defaults in brackets):
 #   PARTS ["sequential interleaved"]
@@ -34,6 +43,8 @@
 #                  --spin-us): less send lag, a whole core busy; only with a CPU of its own (REDIS_CPUS=0)
 #   ARBITER_JAR_FROM  run this arbiter.jar instead of server/target/arbiter.jar (before/after comparisons)
 #   IL_TARGETS ["bare-rls memquota"]  ROUNDS [6]  ROUNDS_WARMUP [4]  ROUND_SECONDS [5]   part interleaved
+#   LAT_TARGETS ["bare-rls redisquota"]  LAT_RPS [${HALF_RPS:-2000}]  LAT_ROUNDS [3]
+#   LAT_JITTER_SECONDS [10] (0: no machine phase)                                     part latency
 #   SERVER_CPUS [0] / CLIENT_CPUS [1] / REDIS_CPUS [$CLIENT_CPUS]   taskset lists ("" = no pinning)
 #   REDIS_NICE [0]  nice value of redis-server (below 0 needs root: Redis preempts the clients)
 #   ARBITER_FLAGS [""]  extra flags for `arbiter serve` (e.g. "--inline-calls true")
@@ -53,6 +64,10 @@ STREAMS="${STREAMS:-8}"
 PARTS="${PARTS:-sequential interleaved}"
 TARGETS="${TARGETS:-bare-rls memquota redisquota}"
 IL_TARGETS="${IL_TARGETS:-bare-rls memquota}"
+LAT_TARGETS="${LAT_TARGETS:-bare-rls redisquota}"
+LAT_RPS="${LAT_RPS:-${HALF_RPS:-2000}}"
+LAT_ROUNDS="${LAT_ROUNDS:-3}"
+LAT_JITTER_SECONDS="${LAT_JITTER_SECONDS:-10}"
 HALF_WARMUP="${HALF_WARMUP:-10}"
 DRIVER_CONNECTIONS="${DRIVER_CONNECTIONS:-$PROCS}"
 DRIVER_NICE="${DRIVER_NICE:-10}"
@@ -75,7 +90,7 @@ source "$here/lib.sh"
 for tool in java h2load python3 curl; do
   command -v "$tool" >/dev/null || { echo "quota.sh: $tool is needed" >&2; exit 1; }
 done
-if [[ " $TARGETS $IL_TARGETS " == *" redisquota "* ]]; then
+if [[ " $TARGETS $IL_TARGETS $LAT_TARGETS " == *" redisquota "* ]]; then
   command -v redis-server >/dev/null || { echo "quota.sh: redis-server is needed for redisquota" >&2; exit 1; }
 fi
 
@@ -121,6 +136,11 @@ java -cp "$BENCH_JAR" io.arbiter.bench.RateLimitBodyFiles "$OUT/bodies" "$PROCS"
   echo "driver_spin_us=$DRIVER_SPIN_US"
   echo "il_targets=$IL_TARGETS"
   echo "rounds=${ROUNDS:-6} rounds_warmup=${ROUNDS_WARMUP:-4} round_seconds=${ROUND_SECONDS:-5}"
+  echo "lat_targets=$LAT_TARGETS"
+  echo "lat_rps=$LAT_RPS"
+  echo "lat_rounds=$LAT_ROUNDS"
+  echo "lat_jitter_seconds=$LAT_JITTER_SECONDS"
+  echo "kdamond=$(pgrep -x kdamond.0 >/dev/null && echo running || echo none)"
   echo "warmup=$WARMUP..$WARMUP_MAX (steps of $WARMUP_STEP)"
   echo "loadavg_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 } > "$OUT/machine.env"
@@ -145,8 +165,11 @@ cpu_stat() { # busy (user+nice+system) and steal ticks of CPU $1 (all CPUs when 
   awk -v p="$pattern" '$0 ~ p { print $2 + $3 + $4, $9 }' /proc/stat
 }
 
-counters() { # counters TARGET ADMIN_PORT (TARGET may carry the interleaved part's il- prefix)
-  if [[ "${1#il-}" == bare-rls ]]; then
+# kind_of NAME: the kind of server a target name runs (NAME without its il- or lat- prefix).
+kind_of() { local k="${1#il-}"; echo "${k#lat-}"; }
+
+counters() { # counters TARGET ADMIN_PORT (TARGET may carry the il- or lat- prefix)
+  if [[ "$(kind_of "$1")" == bare-rls ]]; then
     curl -sf "http://127.0.0.1:$2/count"
   else
     curl -sf "http://127.0.0.1:$2/metrics" |
@@ -206,7 +229,7 @@ phase() {
 driver_phase() {
   local target="$1" name="$2" admin="$3" port="$4" rate="$5"
   local base="$OUT/$target.$name" metrics_url status=0
-  if [[ "${target#il-}" == bare-rls ]]; then metrics_url="http://127.0.0.1:$admin/count"
+  if [[ "$(kind_of "$target")" == bare-rls ]]; then metrics_url="http://127.0.0.1:$admin/count"
   else metrics_url="http://127.0.0.1:$admin/metrics"; fi
   counters "$target" "$admin" > "$base.counters.before"
   # shellcheck disable=SC2086
@@ -253,11 +276,12 @@ warm_up() { # as run.sh: WARMUP_STEP runs until two in a row agree within 10%
   done
 }
 
-# start_target NAME: starts NAME's server (bare-rls, memquota, redisquota; an il- prefix names the
-# interleaved part's copy) and, for redisquota, its redis-server; waits until ready. Sets
-# server_pid, redis_pid, grpc_port, admin_port and records them under NAME.
+# start_target NAME: starts NAME's server (bare-rls, memquota, redisquota; an il- or lat- prefix
+# names the interleaved or latency part's copy) and, for redisquota, its redis-server; waits until
+# ready. Sets server_pid, redis_pid, grpc_port, admin_port and records them under NAME.
 start_target() {
-  local name="$1" kind="${1#il-}" ready_url
+  local name="$1" kind ready_url
+  kind="$(kind_of "$1")"
   grpc_port="$(free_port)"; admin_port="$(free_port)"; redis_pid=""
   echo "== $name (grpc :$grpc_port, admin :$admin_port)" >&2
   # shellcheck disable=SC2086
@@ -314,6 +338,33 @@ stop_target() { # stop_target NAME
   server_pid=""; redis_pid=""
 }
 
+# machine_phase NAME: the machine's own wake-up lateness on the server's and the driver's CPUs at
+# once (jitter.c), nothing else running; OUT/machine.NAME.cpuN.tsv.
+machine_phase() {
+  local name="$1" cpu pids_j=()
+  [[ -x "$OUT/jitter" && "$LAT_JITTER_SECONDS" != 0 ]] || return 0
+  for cpu in $(printf '%s\n' "${SERVER_CPUS:-0}" "${DRIVER_CPUS:-0}" | sort -u); do
+    [[ "$cpu" =~ ^[0-9]+$ ]] || continue
+    "$OUT/jitter" --cpu "$cpu" --seconds "$LAT_JITTER_SECONDS" --watch-pid "$(pgrep -x kdamond.0 | head -1 || true)" \
+      > "$OUT/machine.$name.cpu$cpu.tsv" &
+    pids_j+=($!)
+  done
+  wait "${pids_j[@]}"
+  grep -h '^# late_us\|^# over' "$OUT"/machine."$name".cpu*.tsv | tr '\n' ' ' | sed "s/^/  machine $name: /" >&2; echo >&2
+}
+
+lat_round() { # lat_round ROUND: the machine, then every latency target in rotation
+  local r="$1" n k t list=()
+  read -r -a list <<< "$LAT_TARGETS"
+  n="${#list[@]}"
+  machine_phase "r$r"
+  for k in $(seq 0 $((n - 1))); do
+    t="${list[$(( (k + r - 1) % n ))]}"
+    use_target "lat-$t"
+    driver_phase "lat-$t" "r$r" "$admin_port" "$grpc_port" "$LAT_RPS"
+  done
+}
+
 il_phase() { # il_phase TARGET NAME: one interleaved round of TARGET at max rate
   use_target "il-$1"
   phase "il-$1" "$2" "$admin_port" "$grpc_port" -D "${ROUND_SECONDS:-5}"
@@ -344,7 +395,23 @@ for part in $PARTS; do
       report_args+=(--interleaved)
       for target in $IL_TARGETS; do report_args+=("il-$target"); done
       ;;
-    *) echo "unknown part '$part' (sequential, interleaved)" >&2; exit 2 ;;
+    latency)
+      if command -v gcc >/dev/null; then
+        gcc -O2 -o "$OUT/jitter" "$here/jitter.c"
+      else
+        echo "== latency: no gcc, so no machine phase (jitter.c)" >&2
+      fi
+      for target in $LAT_TARGETS; do
+        start_target "lat-$target"
+        warm_up "lat-$target" "$admin_port" "$grpc_port"
+      done
+      echo "== latency: $LAT_ROUNDS rounds at $LAT_RPS req/s, targets in rotation" >&2
+      for r in $(seq 1 "$LAT_ROUNDS"); do lat_round "$r"; done
+      for target in $LAT_TARGETS; do stop_target "lat-$target"; done
+      report_args+=(--latency)
+      for target in $LAT_TARGETS; do report_args+=("lat-$target"); done
+      ;;
+    *) echo "unknown part '$part' (sequential, interleaved, latency)" >&2; exit 2 ;;
   esac
 done
 echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)" >> "$OUT/machine.env"

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Tables and answer verification for benchmarks/load/quota.sh (issue 5's quota benchmark).
 
-usage: quota_report.py OUT_DIR [--sequential TARGET...] [--interleaved il-TARGET...]
+usage: quota_report.py OUT_DIR [--sequential TARGET...] [--interleaved il-TARGET...] [--latency lat-TARGET...]
        quota_report.py OUT_DIR TARGET...        (the same as --sequential TARGET...; older runs)
        quota_report.py --merge BASE N           (quota.sh: sums BASE.h2load.{0..N-1}.txt into BASE.h2load.txt)
 
 TARGET: bare-rls, memquota, redisquota. Part sequential: per target a max-rate phase (h2load) and a
 half-rate phase (RlsLoadDriver's BASE.driver.env; runs before the driver: paced h2load processes,
 still read). Part interleaved: il-TARGET phases r1..rK (h2load, max rate, targets in rotation);
-each round's req/s is divided by il-bare-rls's of the same round (median and range reported).
+each round's req/s is divided by il-bare-rls's of the same round (median and range reported). Part
+latency: lat-TARGET driver phases r1..rK at one rate, targets in rotation, each round after a
+machine phase (jitter.c on the server's and the driver's CPUs, OUT/machine.rK.cpuN.tsv); pooled
+over the rounds, each target's share of calls over 2 ms (the driver's slow_calls over its measured
+answers) beside the machine's share of wake-ups more than 2 ms late.
 
 Reuses report.py's readers (h2load summary, latency percentiles from --log-file, counters). An
 h2load phase is verified when h2load saw no failure, error, timeout or non-2xx, and the server
@@ -145,7 +149,7 @@ def phase(out, target, name):
     p["client_cores"] = float(env.get("client_cpu_seconds") or "nan") / wall
     p["client_cpu_busy"] = int(env.get("client_cpu_busy_ticks") or 0) / tck / wall
     p["loadavg"] = env.get("loadavg", "?")
-    answered = server_answered(target.removeprefix("il-"), before, after, p["problems"])
+    answered = server_answered(kind_of(target), before, after, p["problems"])
     p["answered"] = answered
     window = (read_counters(base + ".window.before"), read_counters(base + ".window.after"))
     p["round_trip"] = round_trip(*window) if window[1] else round_trip(before, after)
@@ -171,6 +175,11 @@ def phase(out, target, name):
                 p["problems"].append(
                     f"server answered {answered:.0f}, h2load succeeded {h['succeeded']} of {h['started']} started")
     return p
+
+
+def kind_of(target):
+    """The server kind of a target name: without its il- or lat- prefix."""
+    return target.removeprefix("il-").removeprefix("lat-")
 
 
 def rounds_of(out, prefix):
@@ -269,6 +278,79 @@ def interleaved(out, m, targets):
     return res, summary
 
 
+def read_jitter(path):
+    """jitter.c's summary lines of one file: {p50, p99, p99.9, max (µs), over_1ms, over_2ms (%), wakeups}."""
+    j = {}
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        for line in f:
+            if not line.startswith("#"):
+                continue
+            for k, v in re.findall(r"([\w.]+)=([\d.]+)", line):
+                j[k] = float(v)
+            for k, pct in re.findall(r"(over_\dms)=\d+ \(([\d.]+)%\)", line):
+                j[k] = float(pct)
+    return j
+
+
+def latency(out, m, targets):
+    rounds = rounds_of(out, "lat-")
+    res = {t: {r: phase(out, t, r) for r in rounds} for t in targets}
+    cpus = sorted({f.split(".")[2] for f in os.listdir(out) if re.match(r"^machine\.r\d+\.cpu\d+\.tsv$", f)})
+    print(f"### Latency at {m.get('lat_rps', '?')} req/s, interleaved ({len(rounds)} rounds, targets in rotation, "
+          f"all servers up; RlsLoadDriver, latency from the scheduled send)\n")
+    print("| round | target | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | calls over 2 ms | client send lag p99 ms "
+          "| server cores | others on server CPU | Redis round trip: mean ms | answers verified | load avg |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |")
+    pooled = {}
+    for r in rounds:
+        for t in targets:
+            p = res[t][r]
+            if not p:
+                continue
+            d = p["driver"]
+            slow, answered = int(d.get("slow_calls", "-1")), int(d.get("answered", "0"))
+            if slow >= 0 and answered:
+                a = pooled.setdefault(t, [0, 0, []])
+                a[0] += slow
+                a[1] += answered
+                a[2].append(p["lat"]["p99"])
+            share = f"{100.0 * slow / answered:.2f}%" if slow >= 0 and answered else "n/a"
+            rt = p["round_trip"]
+            lat = p["lat"]
+            print(f"| {r} | {t} | {fmt(lat['p50'])} | {fmt(lat['p90'])} | {fmt(lat['p99'])} | {fmt(lat['p999'])} | "
+                  f"{fmt(lat['max'])} | {share} | {fmt(p['lag_p99'])} | {fmt(p['cores'])} | {fmt(p['others_cores'])} | "
+                  f"{fmt(rt[1]) if rt else ''} | {ok_cell(p)} | {p['loadavg']} |")
+    print()
+    machine = {}
+    if cpus:
+        print("Machine phase of each round (jitter.c: one thread per CPU sleeps and wakes every 500 µs, no server running"
+              " a call; lateness of its wake-ups):\n")
+        print("| round | CPU | wake-ups | late p50 µs | p99 µs | p99.9 µs | max µs | late over 1 ms | late over 2 ms |")
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for r in rounds:
+            for c in cpus:
+                j = read_jitter(os.path.join(out, f"machine.{r}.{c}.tsv"))
+                if not j:
+                    continue
+                a = machine.setdefault(c, [0.0, 0.0])
+                a[0] += j.get("over_2ms", 0) * j.get("wakeups", 0) / 100
+                a[1] += j.get("wakeups", 0)
+                print(f"| {r} | {c} | {j.get('wakeups', 0):,.0f} | {j.get('p50', 0):.0f} | {j.get('p99', 0):.0f} | "
+                      f"{j.get('p99.9', 0):.0f} | {j.get('max', 0):.0f} | {j.get('over_1ms', 0):.2f}% | {j.get('over_2ms', 0):.2f}% |")
+        print()
+    print("Pooled over the rounds:\n")
+    print("| | calls (wake-ups) | over 2 ms | share over 2 ms | p99 ms of the rounds: median (min – max) |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for t, (slow, answered, p99s) in pooled.items():
+        print(f"| {t} | {answered:,} | {slow:,} | **{100.0 * slow / answered:.2f}%** | {spread(p99s)} |")
+    for c, (late, wakes) in machine.items():
+        print(f"| machine, {c} | ({wakes:,.0f}) | {late:,.0f} | {100.0 * late / wakes:.2f}% | |")
+    print()
+    return res, pooled, machine
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "--merge":
         merge(sys.argv[2], int(sys.argv[3]))
@@ -278,7 +360,7 @@ def main():
     out = sys.argv[1]
     groups, current = {}, "sequential"
     for a in sys.argv[2:]:
-        if a in ("--sequential", "--interleaved"):
+        if a in ("--sequential", "--interleaved", "--latency"):
             current = a[2:]
             groups.setdefault(current, [])
         else:
@@ -299,6 +381,7 @@ def main():
           f"Arbiter jar built {m.get('arbiter_jar', '?')}.\n")
     seq = sequential(out, m, groups["sequential"]) if groups.get("sequential") else {}
     il, il_summary = interleaved(out, m, groups["interleaved"]) if groups.get("interleaved") else ({}, {})
+    lat, lat_pooled, lat_machine = latency(out, m, groups["latency"]) if groups.get("latency") else ({}, {}, {})
 
     print("### Targets (issue 5)\n")
     print("| target | measured | verdict |")
@@ -323,9 +406,20 @@ def main():
         print(f"| redisquota p99 ≤ 2 ms at half saturation | {rq['lat']['p99']:.2f} ms at {rq['rps']:,.0f} req/s "
               f"(offered {fmt(rq['offered'], 0)}; p50 {rq['lat']['p50']:.2f}, p99.9 {rq['lat']['p999']:.2f}{lag}) | "
               f"{verdict(rq['lat']['p99'] <= 2.0)} |")
+    if "lat-redisquota" in lat_pooled:
+        slow, answered, p99s = lat_pooled["lat-redisquota"]
+        context = []
+        if "lat-bare-rls" in lat_pooled:
+            b = lat_pooled["lat-bare-rls"]
+            context.append(f"bare-rls {100.0 * b[0] / b[1]:.2f}% (p99 {spread(b[2])} ms)")
+        context += [f"the machine's wake-ups on {c} {100.0 * late / wakes:.2f}%" for c, (late, wakes) in lat_machine.items()]
+        print(f"| redisquota p99 ≤ 2 ms at {m.get('lat_rps', '?')} req/s, pooled over {len(p99s)} rounds "
+              f"(share of calls over 2 ms ≤ 1%) | {100.0 * slow / answered:.2f}% of {answered:,} calls over 2 ms; p99 {spread(p99s)} ms"
+              f"{'; same rounds: ' + ', '.join(context) if context else ''} | {verdict(slow <= 0.01 * answered)} |")
     print()
     phases = [(t, ph, p) for t, d in seq.items() for ph, p in d.items() if p] + \
-             [(t, r, p) for t, d in il.items() for r, p in d.items() if p]
+             [(t, r, p) for t, d in il.items() for r, p in d.items() if p] + \
+             [(t, r, p) for t, d in lat.items() for r, p in d.items() if p]
     disturbed = [f"{t} {ph} (others {p['others_cores']:.2f}, steal {p['steal']:.2f} cores)"
                  for t, ph, p in phases if p["others_cores"] > DISTURBED_CORES or p["steal"] > DISTURBED_CORES]
     if disturbed:

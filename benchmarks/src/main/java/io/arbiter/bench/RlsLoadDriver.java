@@ -68,8 +68,11 @@ import org.HdrHistogram.Recorder;
  * calls' callbacks run on that loop ({@code directExecutor}), no per-call deadline timers, latencies
  * in an HdrHistogram {@link Recorder} (no sample array). The main thread only reads the server's
  * CPU ({@code --server-pid}, {@code --server-cpu}, {@code --redis-pid}, {@code --client-cpu}, from
- * {@code /proc}) and Prometheus text ({@code --metrics URL}, into {@code OUT.window.before/after})
- * at the edges of the measured window.
+ * {@code /proc}) at the edges of the measured window, and Prometheus text ({@code --metrics URL},
+ * into {@code OUT.window.before/after}) one second before the window and after its last answer:
+ * fetched at the edges, it cost the window's first calls milliseconds (the server renders its
+ * metrics on the CPU that answers them). The warm-up's calls are recorded like the window's, into
+ * histograms that are never read, so the window does not start with the recording code cold.
  *
  * <p>{@code --spin-us N} (default 0) trades a core for punctuality: instead of sleeping until a
  * call is due, the loop wakes {@code N} µs early and then spins until the due time, in slices of
@@ -89,7 +92,9 @@ import org.HdrHistogram.Recorder;
  * {@code unknown_code}, {@code errors} (gRPC status not OK), {@code unanswered}, {@code skipped}),
  * the same over the whole run ({@code total_*}, what the server's own counters can be checked
  * against exactly), the rates, latency p50/p90/p99/p99.9/max in ms, and the CPU figures. Exit 1 if
- * any request failed, went unanswered or was skipped.
+ * any request failed, went unanswered or was skipped. Measured calls slower than {@code --slow-ms}
+ * (default 2, the issue's p99 budget) are listed in {@code OUT.slow.tsv} with the wall-clock time
+ * they were due, to line stalls up with the server's GC and JIT logs.
  *
  * <pre>
  * java -cp benchmarks.jar io.arbiter.bench.RlsLoadDriver --target 127.0.0.1:8081 --rate 8000 \
@@ -121,6 +126,12 @@ public final class RlsLoadDriver {
   private final Recorder latency = new Recorder(3);
   /** Sent − scheduled, ns, of measured calls; written on the event loop only. */
   private final Histogram sendLag = new Histogram(3);
+  /**
+   * The warm-up's calls are recorded the same way into these, never read: by the measured window
+   * the recording code is compiled, so the window's first seconds do not pay for this JVM's JIT.
+   */
+  private final Recorder warmupLatency = new Recorder(3);
+  private final Histogram warmupSendLag = new Histogram(3);
   private final AtomicInteger inFlight = new AtomicInteger();
   private final CountDownLatch paced = new CountDownLatch(1);
   /** The next call to send; event loop only. */
@@ -129,6 +140,11 @@ public final class RlsLoadDriver {
   private final Counts measured = new Counts();
   private final Counts total = new Counts();
   private final AtomicReference<String> firstError = new AtomicReference<>();
+  /** Measured calls slower than this, ns, go into the slow-call timeline; event loop only. */
+  private final long slowNanos;
+  /** Slow calls: due time (ns, this JVM's clock), latency (ns), send lag (ns); event loop only. */
+  private long[] slow = new long[3 * 1024];
+  private int slowCount;
 
   /** Outcomes of calls: of the measured window's, or of all (warm-up and measured). */
   private static final class Counts {
@@ -149,8 +165,10 @@ public final class RlsLoadDriver {
   }
 
   private RlsLoadDriver(byte[][] requests, EventLoop loop, ManagedChannel[] channels, int maxInFlight,
-      long start, double rate, double warmupSeconds, double durationSeconds, long spinNanos) {
+      long start, double rate, double warmupSeconds, double durationSeconds, long spinNanos,
+      long slowNanos) {
     this.spinNanos = spinNanos;
+    this.slowNanos = slowNanos;
     this.requests = requests;
     this.loop = loop;
     this.channels = channels;
@@ -212,12 +230,10 @@ public final class RlsLoadDriver {
       maxSeenInFlight = open;
     }
     count(isMeasured, c -> c.sent);
-    if (isMeasured) {
-      sendLag.recordValue(Math.max(0, System.nanoTime() - due));
-    }
+    (isMeasured ? sendLag : warmupSendLag).recordValue(Math.max(0, System.nanoTime() - due));
     ClientCall<byte[], byte[]> call =
         channels[(int) (i % channels.length)].newCall(SHOULD_RATE_LIMIT, CallOptions.DEFAULT);
-    call.start(new Answer(due, isMeasured), NO_HEADERS);
+    call.start(new Answer(due, isMeasured, System.nanoTime() - due), NO_HEADERS);
     call.sendMessage(requests[(int) (i % requests.length)]);
     call.halfClose();
     call.request(1);
@@ -235,11 +251,13 @@ public final class RlsLoadDriver {
   private final class Answer extends ClientCall.Listener<byte[]> {
     private final long due;
     private final boolean isMeasured;
+    private final long lag;
     private byte[] body;
 
-    Answer(long due, boolean isMeasured) {
+    Answer(long due, boolean isMeasured, long lag) {
       this.due = due;
       this.isMeasured = isMeasured;
+      this.lag = lag;
     }
 
     @Override
@@ -265,10 +283,38 @@ public final class RlsLoadDriver {
         count(isMeasured, c -> c.unknownCode);
         firstError.compareAndSet(null, "overall_code " + code);
       }
-      if (isMeasured) {
-        latency.recordValue(took);
+      (isMeasured ? latency : warmupLatency).recordValue(took);
+      if (isMeasured && took > slowNanos) {
+        recordSlow(due, took, lag);
       }
     }
+  }
+
+  private void recordSlow(long due, long took, long lag) {
+    if (3 * slowCount + 3 > slow.length) {
+      slow = java.util.Arrays.copyOf(slow, 2 * slow.length);
+    }
+    slow[3 * slowCount] = due;
+    slow[3 * slowCount + 1] = took;
+    slow[3 * slowCount + 2] = lag;
+    slowCount++;
+  }
+
+  /**
+   * The slow calls as tab-separated lines: wall-clock time the call was due (UTC, ms), latency and
+   * send lag (ms), so stalls can be lined up with the server's GC and JIT logs.
+   */
+  private String slowTimeline(long epochNanosAtZero) {
+    StringBuilder b = new StringBuilder("due_utc\tlatency_ms\tsend_lag_ms\n");
+    java.time.format.DateTimeFormatter f = java.time.format.DateTimeFormatter
+        .ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
+    for (int k = 0; k < slowCount; k++) {
+      long epochNanos = epochNanosAtZero + slow[3 * k];
+      b.append(f.format(java.time.Instant.ofEpochSecond(0, epochNanos))).append('\t')
+          .append(ms((double) slow[3 * k + 1])).append('\t')
+          .append(ms((double) slow[3 * k + 2])).append('\n');
+    }
+    return b.toString();
   }
 
   /** {@code overall_code} (field 1) of a serialized RateLimitResponse; 0 (UNKNOWN) if absent or unreadable. */
@@ -309,6 +355,7 @@ public final class RlsLoadDriver {
     defaults.put("client-cpu", "");
     defaults.put("spin-us", "0");
     defaults.put("out", "");
+    defaults.put("slow-ms", "2");
     DriverOptions a = DriverOptions.parse("RlsLoadDriver", defaults, args);
     double rate = a.number("rate");
     int connections = a.integer("connections");
@@ -359,27 +406,34 @@ public final class RlsLoadDriver {
     var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
     RlsLoadDriver d = new RlsLoadDriver(requests, group.next(), channels, a.integer("max-in-flight"),
-        start, rate, warmup, duration, (long) (spinUs * 1e3));
+        start, rate, warmup, duration, (long) (spinUs * 1e3), (long) (a.number("slow-ms") * 1e6));
+    long epochNanosAtZero = System.currentTimeMillis() * 1_000_000L - System.nanoTime();
     d.loop.schedule(d.tickTask, start - System.nanoTime(), TimeUnit.NANOSECONDS);
 
     // The measured window's edges are the schedule's: calls due in [w0, w1) are measured.
     long w0 = d.due(d.warmupCalls);
     long w1 = d.due(d.totalCalls);
-    sleepUntil(w0);
+    Edge.read(a, os); // once before, so the reads at the edges are quick
+    // The server's metrics are fetched a second before the window and after its last answer, not at
+    // its edges: a fetch costs the server (and this JVM) milliseconds of work that would otherwise
+    // fall on the window's first and last calls. The window's metrics cover that second too.
+    sleepUntil(w0 - TimeUnit.SECONDS.toNanos(1));
     String before = ServerProbe.fetch(http, a.get("metrics"));
+    sleepUntil(w0);
     Edge e0 = Edge.read(a, os);
     long t0 = System.nanoTime();
     sleepUntil(w1);
     long t1 = System.nanoTime();
     Edge e1 = Edge.read(a, os);
-    String after = ServerProbe.fetch(http, a.get("metrics"));
     d.paced.await();
     // The send-lag histogram was written on the loop; reading it there orders the reads after the writes.
     Histogram lag = d.loop.submit(() -> d.sendLag.copy()).get();
-    long drainBy = System.nanoTime() + (long) (a.number("drain") * 1e9);
-    while (d.inFlight.get() > 0 && System.nanoTime() < drainBy) {
+    long drainBy0 = System.nanoTime() + (long) (a.number("drain") * 1e9);
+    while (d.inFlight.get() > 0 && System.nanoTime() < drainBy0) {
       Thread.sleep(5);
     }
+    String after = ServerProbe.fetch(http, a.get("metrics"));
+    String slowCalls = d.loop.submit(() -> d.slowTimeline(epochNanosAtZero)).get();
     for (ManagedChannel ch : channels) {
       ch.shutdownNow();
     }
@@ -417,6 +471,8 @@ public final class RlsLoadDriver {
     r.put("send_lag_p50_ms", ms(lag, 50));
     r.put("send_lag_p99_ms", ms(lag, 99));
     r.put("send_lag_max_ms", ms(lag.getTotalCount() == 0 ? Double.NaN : lag.getMaxValue()));
+    r.put("slow_ms", a.get("slow-ms"));
+    r.put("slow_calls", slowCount(slowCalls));
     r.put("max_in_flight", d.maxSeenInFlight);
     r.put("total_sent", t.sent.sum());
     r.put("total_answered", t.answered());
@@ -427,6 +483,7 @@ public final class RlsLoadDriver {
     r.put("total_skipped", t.skipped.sum());
     // The window as the main thread saw it (the /proc reads), and what was measured over it,
     // in quota.sh's phase.env names.
+    r.put("window_start_utc", java.time.Instant.ofEpochSecond(0, epochNanosAtZero + w0).toString());
     r.put("wall_seconds", fmt((t1 - t0) / 1e9, 3));
     r.put("client_cpu_seconds", fmt((e1.ownCpuNanos - e0.ownCpuNanos) / 1e9, 3));
     r.put("client_gc_count", e1.gcCount - e0.gcCount);
@@ -457,6 +514,7 @@ public final class RlsLoadDriver {
       ByteArrayOutputStream hgrm = new ByteArrayOutputStream();
       lat.outputPercentileDistribution(new PrintStream(hgrm, true, StandardCharsets.UTF_8), 1e6);
       Files.write(Path.of(out + ".hgrm"), hgrm.toByteArray());
+      Files.writeString(Path.of(out + ".slow.tsv"), slowCalls, StandardCharsets.UTF_8);
       if (before != null) {
         Files.writeString(Path.of(out + ".window.before"), before, StandardCharsets.UTF_8);
         Files.writeString(Path.of(out + ".window.after"), after, StandardCharsets.UTF_8);
@@ -482,6 +540,10 @@ public final class RlsLoadDriver {
           ServerProbe.processTicks(a.get("redis-pid")),
           a.get("client-cpu").isEmpty() ? new long[2] : ServerProbe.cpuTicks(a.get("client-cpu")));
     }
+  }
+
+  private static long slowCount(String timeline) {
+    return timeline.chars().filter(c -> c == '\n').count() - 1;
   }
 
   private static void sleepUntil(long nanoTime) throws InterruptedException {

@@ -23,62 +23,9 @@
 // 1 when one failed (its error is still printed), 2 on bad usage or input.
 'use strict';
 
-const fs = require('fs');
-const path = require('path');
-const grpc = require('@grpc/grpc-js');
-const protoLoader = require('@grpc/proto-loader');
+const cli = require('./cli');
 
-const LOADER_OPTIONS = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  bytes: String,
-  defaults: false,
-  oneofs: true,
-};
-
-function usage(message) {
-  process.stderr.write(`als.js: ${message}\n` +
-    'usage: node als.js --proto-path DIR [--proto-path DIR ...] < input.json\n');
-  process.exit(2);
-}
-
-function parseArgs(argv) {
-  const includeDirs = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--proto-path' && i + 1 < argv.length) {
-      includeDirs.push(path.resolve(argv[++i]));
-    } else {
-      usage(`unknown argument ${argv[i]}`);
-    }
-  }
-  if (includeDirs.length === 0) {
-    usage('at least one --proto-path is required');
-  }
-  return { includeDirs };
-}
-
-function loadClients(includeDirs, target) {
-  const definition = protoLoader.loadSync([
-    'envoy/service/accesslog/v3/als.proto',
-    'opentelemetry/proto/collector/logs/v1/logs_service.proto',
-  ], { ...LOADER_OPTIONS, includeDirs });
-  const pkg = grpc.loadPackageDefinition(definition);
-  const AccessLogService = pkg.envoy.service.accesslog.v3.AccessLogService;
-  const LogsService = pkg.opentelemetry.proto.collector.logs.v1.LogsService;
-  if (typeof AccessLogService !== 'function' || typeof LogsService !== 'function') {
-    throw new Error('AccessLogService or LogsService not found in the loaded protos');
-  }
-  const credentials = grpc.credentials.createInsecure();
-  return {
-    als: new AccessLogService(target, credentials),
-    otlp: new LogsService(target, credentials),
-  };
-}
-
-function failure(err) {
-  return { code: err.code, name: grpc.status[err.code], details: err.details };
-}
+const SCRIPT = 'als.js';
 
 /** Opens every stream, writes their messages round-robin, then half-closes them all. */
 async function runStreams(client, streams, deadlineMs) {
@@ -89,7 +36,7 @@ async function runStreams(client, streams, deadlineMs) {
     const done = new Promise((resolve) => {
       call = client.StreamAccessLogs({ deadline }, (err, response) => {
         if (err) {
-          result.error = failure(err);
+          result.error = cli.failure(err);
         } else {
           result.response = response;
         }
@@ -115,45 +62,32 @@ async function runStreams(client, streams, deadlineMs) {
   return Promise.all(calls.map((c) => c.done));
 }
 
-function exportLogs(client, request, deadlineMs) {
-  return new Promise((resolve) => {
-    const deadline = new Date(Date.now() + deadlineMs);
-    client.Export(request, { deadline }, (err, response) => {
-      resolve(err ? { error: failure(err) } : { response });
-    });
-  });
-}
-
 async function main() {
-  const { includeDirs } = parseArgs(process.argv.slice(2));
-  let input;
-  try {
-    input = JSON.parse(fs.readFileSync(0, 'utf8'));
-  } catch (e) {
-    usage(`stdin is not JSON: ${e.message}`);
-  }
+  const includeDirs = cli.protoPaths(SCRIPT, process.argv.slice(2));
+  const input = cli.readInput(SCRIPT);
   const streams = Array.isArray(input.streams) ? input.streams : [];
   const otlp = Array.isArray(input.otlp) ? input.otlp : [];
   if (typeof input.target !== 'string' || streams.some((s) => !Array.isArray(s.messages))) {
-    usage('input needs "target" (host:port), and "streams" entries each with "messages"');
+    cli.usage(SCRIPT, 'input needs "target" (host:port), and "streams" entries each with "messages"');
   }
-  const deadlineMs = Number.isInteger(input.deadlineMs) ? input.deadlineMs : 20000;
-  const clients = loadClients(includeDirs, input.target);
+  const deadlineMs = cli.deadlineOf(input, 20000);
+  const [AccessLogService, LogsService] = cli.loadServices(includeDirs, [
+    'envoy/service/accesslog/v3/als.proto',
+    'opentelemetry/proto/collector/logs/v1/logs_service.proto',
+  ], ['envoy.service.accesslog.v3.AccessLogService', 'opentelemetry.proto.collector.logs.v1.LogsService']);
+  const als = cli.connect(AccessLogService, input.target);
+  const logs = cli.connect(LogsService, input.target);
   const output = { streams: [], otlp: [] };
   try {
-    output.streams = await runStreams(clients.als, streams, deadlineMs);
+    output.streams = await runStreams(als, streams, deadlineMs);
     for (const request of otlp) {
-      output.otlp.push(await exportLogs(clients.otlp, request, deadlineMs));
+      output.otlp.push(await cli.unary(logs, 'Export', request, deadlineMs));
     }
   } finally {
-    clients.als.close();
-    clients.otlp.close();
+    als.close();
+    logs.close();
   }
-  process.stdout.write(JSON.stringify(output, null, 2) + '\n');
-  process.exitCode = [...output.streams, ...output.otlp].some((r) => r.error) ? 1 : 0;
+  cli.finish(output, [...output.streams, ...output.otlp]);
 }
 
-main().catch((e) => {
-  process.stderr.write(`als.js: ${e.stack || e}\n`);
-  process.exit(2);
-});
+cli.run(SCRIPT, main);

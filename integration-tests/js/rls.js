@@ -32,105 +32,42 @@
 // usage or input.
 'use strict';
 
-const fs = require('fs');
-const path = require('path');
-const grpc = require('@grpc/grpc-js');
-const protoLoader = require('@grpc/proto-loader');
+const cli = require('./cli');
 
-const LOADER_OPTIONS = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  bytes: String,
-  defaults: false,
-  oneofs: true,
-};
-
-function usage(message) {
-  process.stderr.write(`rls.js: ${message}\n` +
-    'usage: node rls.js --proto-path DIR [--proto-path DIR ...] < input.json\n');
-  process.exit(2);
-}
-
-function parseArgs(argv) {
-  const includeDirs = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--proto-path' && i + 1 < argv.length) {
-      includeDirs.push(path.resolve(argv[++i]));
-    } else {
-      usage(`unknown argument ${argv[i]}`);
-    }
-  }
-  if (includeDirs.length === 0) {
-    usage('at least one --proto-path is required');
-  }
-  return { includeDirs };
-}
-
-function loadRateLimitClient(includeDirs, target) {
-  const definition = protoLoader.loadSync('envoy/service/ratelimit/v3/rls.proto', {
-    ...LOADER_OPTIONS,
-    includeDirs,
-  });
-  const pkg = grpc.loadPackageDefinition(definition);
-  const RateLimitService = pkg.envoy.service.ratelimit.v3.RateLimitService;
-  if (typeof RateLimitService !== 'function') {
-    throw new Error('envoy.service.ratelimit.v3.RateLimitService not found in the loaded protos');
-  }
-  return new RateLimitService(target, grpc.credentials.createInsecure());
-}
-
-function shouldRateLimit(client, request, deadlineMs) {
-  return new Promise((resolve) => {
-    const deadline = new Date(Date.now() + deadlineMs);
-    client.ShouldRateLimit(request, { deadline }, (err, response) => {
-      if (err) {
-        resolve({
-          error: { code: err.code, name: grpc.status[err.code], details: err.details },
-        });
-      } else {
-        resolve({ response });
-      }
-    });
-  });
-}
+const SCRIPT = 'rls.js';
 
 async function main() {
-  const { includeDirs } = parseArgs(process.argv.slice(2));
-  let input;
-  try {
-    input = JSON.parse(fs.readFileSync(0, 'utf8'));
-  } catch (e) {
-    usage(`stdin is not JSON: ${e.message}`);
-  }
+  const includeDirs = cli.protoPaths(SCRIPT, process.argv.slice(2));
+  const input = cli.readInput(SCRIPT);
   const concurrentMode = Array.isArray(input.targets);
   if ((!concurrentMode && typeof input.target !== 'string') || !Array.isArray(input.requests)
       || (concurrentMode && (input.targets.length === 0
           || input.targets.some((t) => typeof t !== 'string')))) {
-    usage('input needs "target" (host:port) or "targets" (an array of them), and "requests"'
-      + ' (an array of RateLimitRequest objects)');
+    cli.usage(SCRIPT, 'input needs "target" (host:port) or "targets" (an array of them), and'
+      + ' "requests" (an array of RateLimitRequest objects)');
   }
-  const deadlineMs = Number.isInteger(input.deadlineMs) ? input.deadlineMs : 10000;
+  const deadlineMs = cli.deadlineOf(input, 10000);
+  const [RateLimitService] = cli.loadServices(includeDirs, 'envoy/service/ratelimit/v3/rls.proto',
+    ['envoy.service.ratelimit.v3.RateLimitService']);
   if (concurrentMode) {
-    await concurrent(includeDirs, input, deadlineMs);
+    await concurrent(RateLimitService, input, deadlineMs);
     return;
   }
-  const client = loadRateLimitClient(includeDirs, input.target);
+  const client = cli.connect(RateLimitService, input.target);
   const results = [];
   try {
     for (const request of input.requests) {
-      results.push(await shouldRateLimit(client, request, deadlineMs));
+      results.push(await cli.unary(client, 'ShouldRateLimit', request, deadlineMs));
     }
   } finally {
     client.close();
   }
-  process.stdout.write(JSON.stringify({ results }, null, 2) + '\n');
-  process.exitCode = results.some((r) => r.error) ? 1 : 0;
+  cli.finish({ results }, results);
 }
 
 // Every request in flight at once (at most input.concurrency), round-robin over the targets.
-async function concurrent(includeDirs, input, deadlineMs) {
-  const clients = input.targets.map((t) => loadRateLimitClient(includeDirs, t));
+async function concurrent(RateLimitService, input, deadlineMs) {
+  const clients = input.targets.map((t) => cli.connect(RateLimitService, t));
   const n = input.requests.length;
   const limit = Number.isInteger(input.concurrency) && input.concurrency > 0 ? input.concurrency : n;
   const results = new Array(n);
@@ -139,7 +76,7 @@ async function concurrent(includeDirs, input, deadlineMs) {
     while (next < n) {
       const i = next++;
       const t = i % clients.length;
-      const r = await shouldRateLimit(clients[t], input.requests[i], deadlineMs);
+      const r = await cli.unary(clients[t], 'ShouldRateLimit', input.requests[i], deadlineMs);
       results[i] = { target: t, ...r };
     }
   }
@@ -148,11 +85,7 @@ async function concurrent(includeDirs, input, deadlineMs) {
   } finally {
     clients.forEach((c) => c.close());
   }
-  process.stdout.write(JSON.stringify({ results }, null, 2) + '\n');
-  process.exitCode = results.some((r) => r.error) ? 1 : 0;
+  cli.finish({ results }, results);
 }
 
-main().catch((e) => {
-  process.stderr.write(`rls.js: ${e.stack || e}\n`);
-  process.exit(2);
-});
+cli.run(SCRIPT, main);

@@ -66,12 +66,12 @@ class AccessLogGrpcJsIT {
 
   @BeforeAll
   static void extract() throws Exception {
-    missing = AccessLogGrpcJsClient.unavailableReason();
+    missing = NodeClients.unavailableReason();
     if (missing != null) {
       System.err.println("AccessLogGrpcJsIT skipped: " + missing);
       return;
     }
-    protoDir = AccessLogGrpcJsClient.extractEnvoyProtos(Files.createTempDirectory("als-protos"));
+    protoDir = NodeClients.extractEnvoyProtos(Files.createTempDirectory("als-protos"));
   }
 
   /** On CI (environment {@code CI=true}) a missing client fails instead of skipping. */

@@ -163,12 +163,12 @@ class AccessLogPrometheusIT {
 
   @BeforeAll
   static void extract() throws Exception {
-    missing = AccessLogGrpcJsClient.unavailableReason();
+    missing = NodeClients.unavailableReason();
     if (missing != null) {
       System.err.println("AccessLogPrometheusIT skipped: " + missing);
       return;
     }
-    protoDir = AccessLogGrpcJsClient.extractEnvoyProtos(Files.createTempDirectory("als-protos"));
+    protoDir = NodeClients.extractEnvoyProtos(Files.createTempDirectory("als-protos"));
   }
 
   /** On CI (environment {@code CI=true}) a missing client fails instead of skipping. */

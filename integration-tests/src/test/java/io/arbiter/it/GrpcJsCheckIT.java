@@ -43,12 +43,12 @@ class GrpcJsCheckIT {
 
   @BeforeAll
   static void start() throws Exception {
-    missing = GrpcJsClient.unavailableReason();
+    missing = NodeClients.unavailableReason();
     if (missing != null) {
       System.err.println("GrpcJsCheckIT skipped: " + missing);
       return;
     }
-    protoDir = GrpcJsClient.extractEnvoyProtos(Files.createTempDirectory("grpcjs-protos"));
+    protoDir = NodeClients.extractEnvoyProtos(Files.createTempDirectory("grpcjs-protos"));
     arbiter = ArbiterProcess.start(resource("grpcjs-policy.yaml"));
   }
 

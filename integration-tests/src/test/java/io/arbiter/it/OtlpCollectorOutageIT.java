@@ -54,12 +54,12 @@ class OtlpCollectorOutageIT {
 
   @BeforeAll
   static void extract() throws Exception {
-    missing = AccessLogGrpcJsClient.unavailableReason();
+    missing = NodeClients.unavailableReason();
     if (missing != null) {
       System.err.println("OtlpCollectorOutageIT skipped: " + missing);
       return;
     }
-    protoDir = AccessLogGrpcJsClient.extractEnvoyProtos(Files.createTempDirectory("als-protos"));
+    protoDir = NodeClients.extractEnvoyProtos(Files.createTempDirectory("als-protos"));
   }
 
   /** On CI (environment {@code CI=true}) a missing client fails instead of skipping. */

@@ -38,12 +38,12 @@ class RateLimitGrpcJsIT {
 
   @BeforeAll
   static void extractProtos() throws Exception {
-    missing = GrpcJsClient.unavailableReason();
+    missing = NodeClients.unavailableReason();
     if (missing != null) {
       System.err.println("RateLimitGrpcJsIT skipped: " + missing);
       return;
     }
-    protoDir = GrpcJsClient.extractEnvoyProtos(Files.createTempDirectory("rls-protos"));
+    protoDir = NodeClients.extractEnvoyProtos(Files.createTempDirectory("rls-protos"));
   }
 
   /** As in {@link GrpcJsCheckIT}: skipped with the reason, or failed on CI. */

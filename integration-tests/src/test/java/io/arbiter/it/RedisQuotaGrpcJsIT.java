@@ -5,18 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -46,13 +40,13 @@ class RedisQuotaGrpcJsIT {
   static void start() throws Exception {
     missing = RedisProcess.unavailableReason();
     if (missing == null) {
-      missing = GrpcJsClient.unavailableReason();
+      missing = NodeClients.unavailableReason();
     }
     if (missing != null) {
       System.err.println("RedisQuotaGrpcJsIT skipped: " + missing);
       return;
     }
-    protoDir = GrpcJsClient.extractEnvoyProtos(Files.createTempDirectory("rls-protos"));
+    protoDir = NodeClients.extractEnvoyProtos(Files.createTempDirectory("rls-protos"));
     redis = RedisProcess.start();
     configDir = Files.createTempDirectory("redisquota-grpcjs-it");
     String policy;
@@ -178,59 +172,21 @@ class RedisQuotaGrpcJsIT {
    */
   private static JsonArray concurrently(int n, java.util.function.Supplier<JsonObject> request)
       throws Exception {
-    JsonObject input = new JsonObject();
     JsonArray targets = new JsonArray();
     for (ArbiterProcess a : arbiters) {
       targets.add("127.0.0.1:" + a.grpcPort);
     }
-    input.add("targets", targets);
-    input.addProperty("concurrency", 32);
-    input.addProperty("deadlineMs", 20_000);
     JsonArray requests = new JsonArray();
     for (int i = 0; i < n; i++) {
       requests.add(request.get());
     }
-    input.add("requests", requests);
-    Process p = new ProcessBuilder("node", "rls.js", "--proto-path", protoDir.toString())
-        .directory(GrpcJsClient.jsDir().toFile()).start();
-    try {
-      CompletableFuture<String> out = readAsync(p.getInputStream());
-      CompletableFuture<String> err = readAsync(p.getErrorStream());
-      try (OutputStream stdin = p.getOutputStream()) {
-        stdin.write(input.toString().getBytes(StandardCharsets.UTF_8));
-      }
-      if (!p.waitFor(2, TimeUnit.MINUTES)) {
-        throw new AssertionError("node rls.js did not finish; stderr so far:\n" + err.getNow(""));
-      }
-      String stdout = out.get(30, TimeUnit.SECONDS);
-      String stderr = err.get(30, TimeUnit.SECONDS);
-      if (p.exitValue() != 0) {
-        throw new AssertionError("node rls.js exited with " + p.exitValue()
-            + "; stderr:\n" + stderr + "\nstdout:\n" + stdout + "\nArbiter logs:\n"
-            + arbiters.get(0).log() + "\n" + arbiters.get(1).log());
-      }
-      JsonArray results =
-          JsonParser.parseString(stdout).getAsJsonObject().getAsJsonArray("results");
-      assertThat(results).hasSize(n);
-      return results;
-    } finally {
-      if (p.isAlive()) {
-        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
+    RateLimitJsClient.Run run = RateLimitJsClient.concurrently(protoDir, targets, 32, requests);
+    if (run.exitCode() != 0) {
+      throw new AssertionError("node rls.js exited with " + run.exitCode()
+          + "; stderr:\n" + run.stderr() + "\nstdout:\n" + run.stdout() + "\nArbiter logs:\n"
+          + arbiters.get(0).log() + "\n" + arbiters.get(1).log());
     }
-  }
-
-  private static CompletableFuture<String> readAsync(InputStream in) {
-    return CompletableFuture.supplyAsync(() -> {
-      try (in) {
-        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        return "(read failed: " + e + ")";
-      }
-    }, r -> {
-      Thread t = new Thread(r, "rls-js-output");
-      t.setDaemon(true);
-      t.start();
-    });
+    assertThat(run.results()).hasSize(n);
+    return run.results();
   }
 }

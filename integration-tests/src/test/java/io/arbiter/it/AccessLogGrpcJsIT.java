@@ -10,19 +10,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -59,40 +55,9 @@ class AccessLogGrpcJsIT {
   private static final int OTLP_RECORDS = 6;
   private static final int FOREIGN_RECORDS = 2;
 
-  private static String missing;
-  private static Path protoDir;
+  @RegisterExtension static final NodeClientsSetup node = new NodeClientsSetup();
 
   @TempDir Path dir;
-
-  @BeforeAll
-  static void extract() throws Exception {
-    missing = NodeClients.unavailableReason();
-    if (missing != null) {
-      System.err.println("AccessLogGrpcJsIT skipped: " + missing);
-      return;
-    }
-    protoDir = NodeClients.extractEnvoyProtos(Files.createTempDirectory("als-protos"));
-  }
-
-  /** On CI (environment {@code CI=true}) a missing client fails instead of skipping. */
-  @BeforeEach
-  void requireClient() {
-    if (missing != null && "true".equals(System.getenv("CI"))) {
-      throw new AssertionError("CI=true but the grpc-js client cannot run: " + missing);
-    }
-    Assumptions.assumeTrue(missing == null, () -> "the grpc-js client cannot run: " + missing);
-  }
-
-  @AfterAll
-  static void cleanUp() throws Exception {
-    if (protoDir != null) {
-      try (Stream<Path> files = Files.walk(protoDir)) {
-        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
-      }
-    }
-  }
 
   @Test
   void streamsAndOtlpExportsAreCountedExactlyOnMetrics() throws Exception {
@@ -215,7 +180,7 @@ class AccessLogGrpcJsIT {
       streams.add(AccessLogGrpcJsClient.stream(
           s.node(), s.cluster(), s.logName(), s.tcp(), entries, s.perMessage()));
     }
-    return AccessLogGrpcJsClient.send(protoDir, arbiter, streams, List.of(otlpRequest()));
+    return AccessLogGrpcJsClient.send(node.protoDir(), arbiter, streams, List.of(otlpRequest()));
   }
 
   /**

@@ -7,16 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -156,40 +151,9 @@ class AccessLogPrometheusIT {
       "request_duration_seconds_sum{destination=\"pay.svc\"}", 0.005 + 0.1,
       "request_duration_seconds_count{destination=\"pay.svc\"}", 2);
 
-  private static String missing;
-  private static Path protoDir;
+  @RegisterExtension static final NodeClientsSetup node = new NodeClientsSetup();
 
   @TempDir Path dir;
-
-  @BeforeAll
-  static void extract() throws Exception {
-    missing = NodeClients.unavailableReason();
-    if (missing != null) {
-      System.err.println("AccessLogPrometheusIT skipped: " + missing);
-      return;
-    }
-    protoDir = NodeClients.extractEnvoyProtos(Files.createTempDirectory("als-protos"));
-  }
-
-  /** On CI (environment {@code CI=true}) a missing client fails instead of skipping. */
-  @BeforeEach
-  void requireClient() {
-    if (missing != null && "true".equals(System.getenv("CI"))) {
-      throw new AssertionError("CI=true but the grpc-js client cannot run: " + missing);
-    }
-    Assumptions.assumeTrue(missing == null, () -> "the grpc-js client cannot run: " + missing);
-  }
-
-  @AfterAll
-  static void cleanUp() throws Exception {
-    if (protoDir != null) {
-      try (Stream<Path> files = Files.walk(protoDir)) {
-        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
-      }
-    }
-  }
 
   @Test
   void theIssuesConfigGivesExactSeriesOnMetricsAndExactLogLines() throws Exception {
@@ -280,7 +244,7 @@ class AccessLogPrometheusIT {
       attributes.put("http.request.header.x-user", "heidi");
       records.add(AccessLogGrpcJsClient.otlpRecord(otlpNanos(i), attributes));
     }
-    AccessLogGrpcJsClient.Run run = AccessLogGrpcJsClient.send(protoDir, arbiter, streams,
+    AccessLogGrpcJsClient.Run run = AccessLogGrpcJsClient.send(node.protoDir(), arbiter, streams,
         List.of(AccessLogGrpcJsClient.otlpExport(Map.of("log_name", "otel", "node_name", "front-proxy-1",
             "cluster_name", "front-proxy"), records)));
     assertThat(run.output().getAsJsonArray("otlp").get(0).getAsJsonObject().has("response"))

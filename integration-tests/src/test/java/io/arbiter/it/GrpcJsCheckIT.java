@@ -11,16 +11,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Arbiter's {@code Authorization/Check} against an independent, non-Java client: Node's {@code
@@ -37,48 +34,21 @@ class GrpcJsCheckIT {
   private static final String FRONTEND = "spiffe://cluster.local/ns/default/sa/frontend";
   private static final String API = "spiffe://cluster.local/ns/default/sa/api";
 
-  private static String missing;
-  private static Path protoDir;
+  @RegisterExtension static final NodeClientsSetup node = new NodeClientsSetup();
+
   private static ArbiterProcess arbiter;
 
   @BeforeAll
   static void start() throws Exception {
-    missing = NodeClients.unavailableReason();
-    if (missing != null) {
-      System.err.println("GrpcJsCheckIT skipped: " + missing);
-      return;
+    if (node.available()) {
+      arbiter = ArbiterProcess.start(resource("grpcjs-policy.yaml"));
     }
-    protoDir = NodeClients.extractEnvoyProtos(Files.createTempDirectory("grpcjs-protos"));
-    arbiter = ArbiterProcess.start(resource("grpcjs-policy.yaml"));
-  }
-
-  /**
-   * Per test, so that each is reported as skipped with the reason (not a silent empty class). On
-   * CI (environment {@code CI=true}) a missing client fails instead: there a skip would hide a
-   * missing install step in {@code .ci/run}.
-   */
-  @BeforeEach
-  void requireClient() {
-    if (missing != null && "true".equals(System.getenv("CI"))) {
-      throw new AssertionError("CI=true but the grpc-js client cannot run: " + missing);
-    }
-    Assumptions.assumeTrue(missing == null, () -> "the grpc-js client cannot run: " + missing);
   }
 
   @AfterAll
   static void stop() throws Exception {
-    try {
-      if (arbiter != null) {
-        arbiter.close();
-      }
-    } finally {
-      if (protoDir != null) {
-        try (Stream<Path> files = Files.walk(protoDir)) {
-          for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-            Files.deleteIfExists(p);
-          }
-        }
-      }
+    if (arbiter != null) {
+      arbiter.close();
     }
   }
 
@@ -270,7 +240,7 @@ class GrpcJsCheckIT {
     }
     try {
       GrpcJsClient.Run run =
-          GrpcJsClient.check(protoDir, "127.0.0.1:" + arbiter.grpcPort, array);
+          GrpcJsClient.check(node.protoDir(), "127.0.0.1:" + arbiter.grpcPort, array);
       assertThat(run.results()).as(run.stdout()).hasSize(requests.length);
       return run;
     } catch (AssertionError | RuntimeException e) {

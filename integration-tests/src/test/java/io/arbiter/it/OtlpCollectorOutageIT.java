@@ -9,19 +9,14 @@ import io.opentelemetry.proto.metrics.v1.NumberDataPoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -47,40 +42,9 @@ class OtlpCollectorOutageIT {
   private static final int DURING_BEYOND_BOUND = 15;
   private static final String HANDLER = "collector";
 
-  private static String missing;
-  private static Path protoDir;
+  @RegisterExtension static final NodeClientsSetup node = new NodeClientsSetup();
 
   @TempDir Path dir;
-
-  @BeforeAll
-  static void extract() throws Exception {
-    missing = NodeClients.unavailableReason();
-    if (missing != null) {
-      System.err.println("OtlpCollectorOutageIT skipped: " + missing);
-      return;
-    }
-    protoDir = NodeClients.extractEnvoyProtos(Files.createTempDirectory("als-protos"));
-  }
-
-  /** On CI (environment {@code CI=true}) a missing client fails instead of skipping. */
-  @BeforeEach
-  void requireClient() {
-    if (missing != null && "true".equals(System.getenv("CI"))) {
-      throw new AssertionError("CI=true but the grpc-js client cannot run: " + missing);
-    }
-    Assumptions.assumeTrue(missing == null, () -> "the grpc-js client cannot run: " + missing);
-  }
-
-  @AfterAll
-  static void cleanUp() throws Exception {
-    if (protoDir != null) {
-      try (Stream<Path> files = Files.walk(protoDir)) {
-        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
-      }
-    }
-  }
 
   @Test
   void recordsWithinTheBoundSurviveAReceiverOutageAndTheRestAreCounted() throws Exception {
@@ -213,7 +177,7 @@ class OtlpCollectorOutageIT {
     for (int i = 0; i < ids.size(); i++) {
       (i % 2 == 0 ? a : b).add(httpEntry(ids.get(i)));
     }
-    AccessLogGrpcJsClient.send(protoDir, arbiter, List.of(
+    AccessLogGrpcJsClient.send(node.protoDir(), arbiter, List.of(
         AccessLogGrpcJsClient.stream("ingress-1", "ingress", "http", false, a, 5),
         AccessLogGrpcJsClient.stream("ingress-1", "ingress", "http-2", false, b, 5)), List.of());
   }

@@ -9,17 +9,16 @@ import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestInstance;
 
 /**
@@ -33,38 +32,7 @@ import org.junit.jupiter.api.TestInstance;
  * CI where that fails; install them with {@code npm ci} in {@code integration-tests/js}.
  */
 class RateLimitGrpcJsIT {
-  private static String missing;
-  private static Path protoDir;
-
-  @BeforeAll
-  static void extractProtos() throws Exception {
-    missing = NodeClients.unavailableReason();
-    if (missing != null) {
-      System.err.println("RateLimitGrpcJsIT skipped: " + missing);
-      return;
-    }
-    protoDir = NodeClients.extractEnvoyProtos(Files.createTempDirectory("rls-protos"));
-  }
-
-  /** As in {@link GrpcJsCheckIT}: skipped with the reason, or failed on CI. */
-  @BeforeEach
-  void requireClient() {
-    if (missing != null && "true".equals(System.getenv("CI"))) {
-      throw new AssertionError("CI=true but the grpc-js client cannot run: " + missing);
-    }
-    Assumptions.assumeTrue(missing == null, () -> "the grpc-js client cannot run: " + missing);
-  }
-
-  @AfterAll
-  static void deleteProtos() throws Exception {
-    if (protoDir != null) {
-      try (Stream<Path> files = Files.walk(protoDir)) {
-        for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
-      }
-    }
-  }
+  @RegisterExtension static final NodeClientsSetup node = new NodeClientsSetup();
 
   /** The embedded default config has no quota rules: every descriptor is unmatched, so OK. */
   @Nested
@@ -74,7 +42,7 @@ class RateLimitGrpcJsIT {
 
     @BeforeAll
     void start() throws Exception {
-      if (missing == null) {
+      if (node.available()) {
         arbiter = ArbiterProcess.start(null);
       }
     }
@@ -133,7 +101,7 @@ class RateLimitGrpcJsIT {
     @BeforeAll
     void start() throws Exception {
       noMemquota = memquotaMissing();
-      if (missing == null && noMemquota == null) {
+      if (node.available() && noMemquota == null) {
         arbiter = ArbiterProcess.start(resource("ratelimit-memquota.yaml"));
       }
     }
@@ -259,7 +227,7 @@ class RateLimitGrpcJsIT {
     }
     try {
       RateLimitJsClient.Run run =
-          RateLimitJsClient.shouldRateLimit(protoDir, "127.0.0.1:" + arbiter.grpcPort, array);
+          RateLimitJsClient.shouldRateLimit(node.protoDir(), "127.0.0.1:" + arbiter.grpcPort, array);
       assertThat(run.results()).as(run.stdout()).hasSize(requests.length);
       assertThat(run.exitCode()).as(run.stdout()).isZero();
       return run;

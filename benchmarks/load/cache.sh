@@ -57,16 +57,10 @@ KEYS_RULES="${KEYS_RULES:-10}"
 KEYS_WARMUP="${KEYS_WARMUP:-20}"
 SERVER_JAVA_OPTS="${SERVER_JAVA_OPTS:--Xms512m -Xmx512m}"
 OUT="${OUT:-$root/benchmarks/target/load/cache-$(date -u +%Y%m%dT%H%M%SZ)}"
-if command -v taskset >/dev/null && [[ "$(nproc)" -ge 2 ]]; then
-  SERVER_CPUS="${SERVER_CPUS-0}"
-  CLIENT_CPUS="${CLIENT_CPUS-1}"
-else
-  SERVER_CPUS=""
-  CLIENT_CPUS=""
-fi
-
 # shellcheck source=lib.sh
 source "$here/lib.sh"
+default_pinning
+
 
 for tool in java h2load python3 curl jcmd jstat; do
   command -v "$tool" >/dev/null || { echo "cache.sh: $tool is needed" >&2; exit 1; }
@@ -207,28 +201,6 @@ phase() {
     echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
   } > "$base.phase.env"
   grep -E '^(finished|requests|status codes)' "$base.h2load.txt" | sed "s/^/  $target $name: /" >&2
-}
-
-warm_up() {
-  local target="$1" elapsed=0 i=0 rate prev=""
-  while :; do
-    i=$((i + 1))
-    phase "$target" "warmup$i" -D "$WARMUP_STEP"
-    elapsed=$((elapsed + WARMUP_STEP))
-    rate="$(awk '/^finished in/ { print $4 }' "$OUT/$target.warmup$i.h2load.txt")"
-    if (( elapsed >= WARMUP )) && [[ -n "$prev" && -n "$rate" ]] &&
-        python3 -c "import sys; sys.exit(0 if abs($rate - $prev) <= 0.1 * $prev else 1)"; then
-      echo "  $target: steady after ${elapsed}s of warm-up" >&2
-      echo "warmup_seconds=$elapsed" >> "$OUT/$target.start.env"
-      return
-    fi
-    if (( elapsed >= WARMUP_MAX )); then
-      echo "  $target: NOT steady after ${elapsed}s of warm-up (WARMUP_MAX); measuring anyway" >&2
-      echo "warmup_seconds=$elapsed (not steady)" >> "$OUT/$target.start.env"
-      return
-    fi
-    prev="$rate"
-  done
 }
 
 throughput_targets="bare"

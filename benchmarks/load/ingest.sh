@@ -23,7 +23,7 @@
 # or SUSTAINABLE_RATE. (Not the max phase's ingest rate: there the full queue makes GC the bottleneck.)
 #
 # Environment (defaults in brackets):
-#   DURATION [20]  WARMUP [20]  WARMUP_STEP [5]  WARMUP_MAX [90]  JIT_QUIET [0.05] (see warm_up)
+#   DURATION [20]  WARMUP [20]  WARMUP_STEP [5]  WARMUP_MAX [90]  JIT_QUIET [0.05] (see warm_up_until_quiet)
 #   STREAMS [8]    driver streams (Envoy workers), one connection each
 #   BATCH_BYTES [16384]  entries per message: until their bytes reach this (Envoy's buffer_size_bytes)
 #   SUSTAIN_FRACTION [0.8]  RATE  (entries/s of the rate phase; default the fraction above)
@@ -66,13 +66,7 @@ ROUNDS="${ROUNDS:-0}"
 ROUNDS_WARMUP="${ROUNDS_WARMUP:-2}"
 ROUND_SECONDS="${ROUND_SECONDS:-10}"
 OUT="${OUT:-$root/benchmarks/target/load/ingest-$(date -u +%Y%m%dT%H%M%SZ)}"
-if command -v taskset >/dev/null && [[ "$(nproc)" -ge 2 ]]; then
-  SERVER_CPUS="${SERVER_CPUS-0}"
-  CLIENT_CPUS="${CLIENT_CPUS-1}"
-else
-  SERVER_CPUS=""
-  CLIENT_CPUS=""
-fi
+default_pinning
 
 for tool in java jstat python3 curl; do
   command -v "$tool" >/dev/null || { echo "ingest.sh: $tool is needed" >&2; exit 1; }
@@ -194,7 +188,7 @@ ingest_rate() { # ingest_rate TARGET NAME: entries ingested per wall second of t
 # compiled for less than JIT_QUIET (5%) of the last step's wall time. (Ingest is far more code
 # than the bare sink's parse: after the rates agreed, C2 could still take 3 us per entry, a quarter
 # of the figure being measured.)
-warm_up() {
+warm_up_until_quiet() {
   local target="$1" admin="$2" port="$3" elapsed=0 i=0 rate prev="" j0 j1
   while :; do
     i=$((i + 1))
@@ -259,7 +253,7 @@ if (( ROUNDS > 0 )); then
   done
   for target in $TARGETS; do
     server_pid="${pid_of[$target]}"
-    warm_up "$target" "${admin_of[$target]}" "${grpc_of[$target]}"
+    warm_up_until_quiet "$target" "${admin_of[$target]}" "${grpc_of[$target]}"
   done
   if [[ -z "$RATE" ]]; then
     server_pid="${pid_of[arbiter]}"
@@ -284,7 +278,7 @@ for target in $TARGETS; do
   grpc_port="$(free_port)"; admin_port="$(free_port)"
   echo "== $target (grpc :$grpc_port, admin :$admin_port)" >&2
   start_server "$target" "$grpc_port" "$admin_port" "$target"
-  warm_up "$target" "$admin_port" "$grpc_port"
+  warm_up_until_quiet "$target" "$admin_port" "$grpc_port"
   phase "$target" max "$admin_port" "$grpc_port" --duration "$DURATION"
   if [[ -z "$RATE" ]]; then
     if [[ -f "$OUT/arbiter.max.phase.env" ]]; then

@@ -6,6 +6,17 @@
 pin() { local cpus="$1"; shift; if [[ -n "$cpus" ]]; then exec taskset -c "$cpus" "$@"; else exec "$@"; fi; }
 # run_pinned CPUS CMD...: the same, as a child.
 run_pinned() { local cpus="$1"; shift; if [[ -n "$cpus" ]]; then taskset -c "$cpus" "$@"; else "$@"; fi; }
+# default_pinning: the server on CPU 0 and the clients on CPU 1 (SERVER_CPUS, CLIENT_CPUS: taskset
+# lists; set to "" for none) when taskset exists and there are two CPUs or more; else no pinning.
+default_pinning() {
+  if command -v taskset >/dev/null && [[ "$(nproc)" -ge 2 ]]; then
+    SERVER_CPUS="${SERVER_CPUS-0}"
+    CLIENT_CPUS="${CLIENT_CPUS-1}"
+  else
+    SERVER_CPUS=""
+    CLIENT_CPUS=""
+  fi
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # copy_jars SCRIPT: run copies of the jars (a rebuild during the run cannot change or truncate them),
@@ -41,5 +52,31 @@ rotate_rounds() {
     for t in $targets; do
       "$fn" "$t" "$name"
     done
+  done
+}
+
+# warm_up TARGET [PHASE_ARGS...]: unmeasured load, `phase TARGET warmupN PHASE_ARGS... -D
+# WARMUP_STEP` (the caller's phase function), until two runs in a row differ by at most 10% in
+# req/s and at least WARMUP seconds passed, or WARMUP_MAX; notes the time in OUT/TARGET.start.env.
+warm_up() {
+  local target="$1" elapsed=0 i=0 rate prev=""
+  shift
+  while :; do
+    i=$((i + 1))
+    phase "$target" "warmup$i" "$@" -D "$WARMUP_STEP"
+    elapsed=$((elapsed + WARMUP_STEP))
+    rate="$(awk '/^finished in/ { print $4 }' "$OUT/$target.warmup$i.h2load.txt")"
+    if (( elapsed >= WARMUP )) && [[ -n "$prev" && -n "$rate" ]] &&
+        python3 -c "import sys; sys.exit(0 if abs($rate - $prev) <= 0.1 * $prev else 1)"; then
+      echo "  $target: steady after ${elapsed}s of warm-up" >&2
+      echo "warmup_seconds=$elapsed" >> "$OUT/$target.start.env"
+      return
+    fi
+    if (( elapsed >= WARMUP_MAX )); then
+      echo "  $target: NOT steady after ${elapsed}s of warm-up (WARMUP_MAX); measuring anyway" >&2
+      echo "warmup_seconds=$elapsed (not steady)" >> "$OUT/$target.start.env"
+      return
+    fi
+    prev="$rate"
   done
 }

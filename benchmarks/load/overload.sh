@@ -39,13 +39,7 @@ PROBE_RATE="${PROBE_RATE:-200}"
 PROBE_DEADLINE_MS="${PROBE_DEADLINE_MS:-5000}"
 SERVER_JAVA_OPTS="${SERVER_JAVA_OPTS:--Xms512m -Xmx512m}"
 OUT="${OUT:-$root/benchmarks/target/load/overload-$(date -u +%Y%m%dT%H%M%SZ)}"
-if command -v taskset >/dev/null && [[ "$(nproc)" -ge 2 ]]; then
-  SERVER_CPUS="${SERVER_CPUS-0}"
-  CLIENT_CPUS="${CLIENT_CPUS-1}"
-else
-  SERVER_CPUS=""
-  CLIENT_CPUS=""
-fi
+default_pinning
 for tool in java h2load python3 curl; do
   command -v "$tool" >/dev/null || { echo "overload.sh: $tool is needed" >&2; exit 1; }
 done

@@ -75,17 +75,11 @@ DRIVER_JAVA_OPTS="${DRIVER_JAVA_OPTS:--Xms256m -Xmx256m -XX:+UseSerialGC}"
 DRIVER_SPIN_US="${DRIVER_SPIN_US:-0}"
 SERVER_JAVA_OPTS="${SERVER_JAVA_OPTS:--Xms512m -Xmx512m}"
 OUT="${OUT:-$root/benchmarks/target/load/quota-$(date -u +%Y%m%dT%H%M%SZ)}"
-if command -v taskset >/dev/null && [[ "$(nproc)" -ge 2 ]]; then
-  SERVER_CPUS="${SERVER_CPUS-0}"
-  CLIENT_CPUS="${CLIENT_CPUS-1}"
-else
-  SERVER_CPUS=""
-  CLIENT_CPUS=""
-fi
-REDIS_CPUS="${REDIS_CPUS-$CLIENT_CPUS}"
-DRIVER_CPUS="${DRIVER_CPUS-$CLIENT_CPUS}"
 # shellcheck source=lib.sh
 source "$here/lib.sh"
+default_pinning
+REDIS_CPUS="${REDIS_CPUS-$CLIENT_CPUS}"
+DRIVER_CPUS="${DRIVER_CPUS-$CLIENT_CPUS}"
 
 for tool in java h2load python3 curl; do
   command -v "$tool" >/dev/null || { echo "quota.sh: $tool is needed" >&2; exit 1; }
@@ -252,28 +246,6 @@ driver_phase() {
   } > "$base.phase.env"
   grep -E '^(sent_per_s|answered|errors|unanswered|skipped|latency_p50_ms|latency_p99_ms|send_lag_p99_ms)=' \
     "$base.driver.env" 2>/dev/null | tr '\n' ' ' | sed "s/^/  $target $name: /" >&2; echo >&2
-}
-
-warm_up() { # as run.sh: WARMUP_STEP runs until two in a row agree within 10%
-  local target="$1" admin="$2" port="$3" elapsed=0 i=0 rate prev=""
-  while :; do
-    i=$((i + 1))
-    phase "$target" "warmup$i" "$admin" "$port" -D "$WARMUP_STEP"
-    elapsed=$((elapsed + WARMUP_STEP))
-    rate="$(awk '/^finished in/ { print $4 }' "$OUT/$target.warmup$i.h2load.txt")"
-    if (( elapsed >= WARMUP )) && [[ -n "$prev" && -n "$rate" ]] &&
-        python3 -c "import sys; sys.exit(0 if abs($rate - $prev) <= 0.1 * $prev else 1)"; then
-      echo "  $target: steady after ${elapsed}s of warm-up" >&2
-      echo "warmup_seconds=$elapsed" >> "$OUT/$target.start.env"
-      return
-    fi
-    if (( elapsed >= WARMUP_MAX )); then
-      echo "  $target: NOT steady after ${elapsed}s of warm-up (WARMUP_MAX); measuring anyway" >&2
-      echo "warmup_seconds=$elapsed (not steady)" >> "$OUT/$target.start.env"
-      return
-    fi
-    prev="$rate"
-  done
 }
 
 # start_target NAME: starts NAME's server (bare-rls, memquota, redisquota; an il- or lat- prefix

@@ -36,13 +36,7 @@ STREAMS="${STREAMS:-32}"
 TARGETS="${TARGETS:-bare arbiter-10 arbiter-1000}"
 SERVER_JAVA_OPTS="${SERVER_JAVA_OPTS:--Xms512m -Xmx512m}"
 OUT="${OUT:-$root/benchmarks/target/load/$(date -u +%Y%m%dT%H%M%SZ)}"
-if command -v taskset >/dev/null && [[ "$(nproc)" -ge 2 ]]; then
-  SERVER_CPUS="${SERVER_CPUS-0}"
-  CLIENT_CPUS="${CLIENT_CPUS-1}"
-else
-  SERVER_CPUS=""
-  CLIENT_CPUS=""
-fi
+default_pinning
 
 for tool in java h2load python3 curl; do
   command -v "$tool" >/dev/null || { echo "run.sh: $tool is needed" >&2; exit 1; }
@@ -148,30 +142,6 @@ phase() {
     echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg)"
   } > "$base.phase.env"
   grep -E '^(finished|requests|status codes)' "$base.h2load.txt" | sed "s/^/  $target $name: /" >&2
-}
-
-# warm_up TARGET ADMIN_PORT GRPC_PORT: unmeasured load in WARMUP_STEP-second runs until two runs
-# in a row differ by at most 10% in req/s (and at least WARMUP seconds passed), or WARMUP_MAX.
-warm_up() {
-  local target="$1" admin="$2" port="$3" elapsed=0 i=0 rate prev=""
-  while :; do
-    i=$((i + 1))
-    phase "$target" "warmup$i" "$admin" "$port" -D "$WARMUP_STEP"
-    elapsed=$((elapsed + WARMUP_STEP))
-    rate="$(awk '/^finished in/ { print $4 }' "$OUT/$target.warmup$i.h2load.txt")"
-    if (( elapsed >= WARMUP )) && [[ -n "$prev" && -n "$rate" ]] &&
-        python3 -c "import sys; sys.exit(0 if abs($rate - $prev) <= 0.1 * $prev else 1)"; then
-      echo "  $target: steady after ${elapsed}s of warm-up" >&2
-      echo "warmup_seconds=$elapsed" >> "$OUT/$target.start.env"
-      return
-    fi
-    if (( elapsed >= WARMUP_MAX )); then
-      echo "  $target: NOT steady after ${elapsed}s of warm-up (WARMUP_MAX); measuring anyway" >&2
-      echo "warmup_seconds=$elapsed (not steady)" >> "$OUT/$target.start.env"
-      return
-    fi
-    prev="$rate"
-  done
 }
 
 bare_max=""

@@ -48,6 +48,8 @@
 #   SERVER_CPUS [0] / CLIENT_CPUS [1] / REDIS_CPUS [$CLIENT_CPUS]   taskset lists ("" = no pinning)
 #   REDIS_NICE [0]  nice value of redis-server (below 0 needs root: Redis preempts the clients)
 #   ARBITER_FLAGS [""]  extra flags for `arbiter serve` (e.g. "--inline-calls true")
+#   BARE_FLAGS ["--inline-calls" when ARBITER_FLAGS has "--inline-calls true", else ""]  flags of
+#                  bare-rls (BareAuthorizationServer): the baseline runs its calls the same way
 #   SERVER_JAVA_OPTS ["-Xms512m -Xmx512m"]  OUT [benchmarks/target/load/quota-<time>]  BUILD [auto]
 set -euo pipefail
 
@@ -97,6 +99,9 @@ if java -jar "$ARBITER_JAR" help 2>/dev/null | grep -q -- '--http-port'; then
   ARBITER_EXTRA_FLAGS="--http-port -1"
 fi
 ARBITER_EXTRA_FLAGS="$ARBITER_EXTRA_FLAGS ${ARBITER_FLAGS:-}"
+if [[ -z "${BARE_FLAGS+set}" ]]; then
+  if [[ "${ARBITER_FLAGS:-}" =~ --inline-calls[[:space:]=]+true ]]; then BARE_FLAGS="--inline-calls"; else BARE_FLAGS=""; fi
+fi
 
 java -cp "$BENCH_JAR" io.arbiter.bench.RateLimitBodyFiles "$OUT/bodies" "$PROCS" >&2
 
@@ -115,6 +120,8 @@ java -cp "$BENCH_JAR" io.arbiter.bench.RateLimitBodyFiles "$OUT/bodies" "$PROCS"
   echo "redis_cpus=${REDIS_CPUS:-none}"
   echo "redis_nice=${REDIS_NICE:-0}"
   echo "server_java_opts=$SERVER_JAVA_OPTS"
+  echo "arbiter_flags=${ARBITER_FLAGS:-}"
+  echo "bare_flags=$BARE_FLAGS"
   # shellcheck disable=SC2086
   echo "server_gc=$( (pin "$SERVER_CPUS" java $SERVER_JAVA_OPTS -XX:+PrintFlagsFinal -version) 2>/dev/null |
     awk '$2 ~ /^Use(Serial|Parallel|G1|Z|Shenandoah)GC$/ && $4 == "true" { print $2 }')"
@@ -260,7 +267,7 @@ start_target() {
   case "$kind" in
     bare-rls)
       (pin "$SERVER_CPUS" java $SERVER_JAVA_OPTS -cp "$BENCH_JAR" io.arbiter.bench.BareAuthorizationServer \
-        --port "$grpc_port" --admin-port "$admin_port" --ratelimit) > "$OUT/$name.server.log" 2>&1 &
+        --port "$grpc_port" --admin-port "$admin_port" --ratelimit $BARE_FLAGS) > "$OUT/$name.server.log" 2>&1 &
       ready_url="http://127.0.0.1:$admin_port/count" ;;
     memquota|redisquota)
       if [[ "$kind" == redisquota ]]; then

@@ -369,7 +369,8 @@ def main():
     print(f"## Quota load: {m.get('date', '?')}, git {m.get('git', '?')} ({m.get('git_dirty_files', '?')} uncommitted files)\n")
     print(f"{m.get('nproc', '?')} CPUs ({m.get('cpu', '?')}); {m.get('java', '?')}; {m.get('h2load', '?')}; {m.get('redis', '?')}. "
           f"Server pinned to CPU {m.get('server_cpus')}, h2load to CPU {m.get('client_cpus')}, redis-server to CPU {m.get('redis_cpus')} "
-          f"(nice {m.get('redis_nice', '0')}); server JVM `{m.get('server_java_opts')}` ({m.get('server_gc', '?')}). "
+          f"(nice {m.get('redis_nice', '0')}); server JVM `{m.get('server_java_opts')}` ({m.get('server_gc', '?')}); "
+          f"Arbiter flags `{m.get('arbiter_flags', '')}`, bare-rls flags `{m.get('bare_flags', '')}`. "
           f"Max rate: {m.get('procs')} h2load processes (one user each) `-c 1 -m {m.get('streams')}`, warm-up {m.get('warmup')} s "
           f"until steady, then {m.get('duration')} s. "
           + (f"Half rate: RlsLoadDriver on CPU {m.get('driver_cpus')} (nice {m.get('driver_nice')}, `{m.get('driver_java_opts')}`), "

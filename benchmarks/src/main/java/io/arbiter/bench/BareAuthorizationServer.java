@@ -44,6 +44,10 @@ import java.util.concurrent.atomic.LongAdder;
  * overall_code} OK with one OK status per descriptor, deciding nothing, and counted as {@code
  * bare_ratelimit_total N} on {@code /count}. Without the flag the server is exactly what it was.
  *
+ * <p>With {@code --inline-calls} calls run on the event loop that read them (grpc-java's direct
+ * executor) instead of the pool: the baseline of Arbiter's {@code --inline-calls true}, which does
+ * the same, so a latency comparison does not charge the baseline two thread hand-offs per call.
+ *
  * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar io.arbiter.bench.BareAuthorizationServer
  * [--host 127.0.0.1] [--port 9191] [--admin-port 9902] [--ratelimit]} (the admin port binds to
  * 127.0.0.1).
@@ -103,9 +107,14 @@ public final class BareAuthorizationServer {
     int port = 9191;
     int adminPort = 9902;
     RateLimit rateLimit = null;
+    boolean inline = false;
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--ratelimit")) {
         rateLimit = new RateLimit();
+        continue;
+      }
+      if (args[i].equals("--inline-calls")) {
+        inline = true;
         continue;
       }
       String value = i + 1 < args.length ? args[i + 1] : null;
@@ -114,7 +123,8 @@ public final class BareAuthorizationServer {
         case "--port" -> port = Integer.parseInt(value);
         case "--admin-port" -> adminPort = Integer.parseInt(value);
         default -> {
-          System.err.println("usage: BareAuthorizationServer [--host H] [--port N] [--admin-port N] [--ratelimit]");
+          System.err.println("usage: BareAuthorizationServer [--host H] [--port N] [--admin-port N]"
+              + " [--ratelimit] [--inline-calls]");
           System.exit(2);
         }
       }
@@ -137,9 +147,13 @@ public final class BareAuthorizationServer {
             .bossEventLoopGroup(loops.group())
             .workerEventLoopGroup(loops.group())
             .channelType(loops.serverChannelType())
-            .executor(executor)
             .maxInboundMessageSize(4 * 1024 * 1024)
             .addService(service);
+    if (inline) {
+      builder.directExecutor();
+    } else {
+      builder.executor(executor);
+    }
     if (rateLimit != null) {
       builder.addService(rateLimit);
     }
@@ -174,8 +188,8 @@ public final class BareAuthorizationServer {
       System.out.flush();
     }, "bare-shutdown"));
     System.out.println("bare authorization server: grpc " + host + ":" + server.getPort()
-        + ", count http://127.0.0.1:" + admin.getAddress().getPort() + "/count, executor "
-        + threads + " threads");
+        + ", count http://127.0.0.1:" + admin.getAddress().getPort() + "/count, "
+        + (inline ? "calls on the event loops (direct executor)" : "executor " + threads + " threads"));
     System.out.flush();
     server.awaitTermination();
   }

@@ -95,6 +95,11 @@ public final class Structs {
     return Value.newBuilder().setListValue(ListValue.newBuilder().addAllValues(items)).build();
   }
 
+  /** A list value of what {@code list} holds. */
+  public static Value list(ListValue.Builder list) {
+    return Value.newBuilder().setListValue(list).build();
+  }
+
   /** A struct value. */
   public static Value struct(Struct.Builder struct) {
     return Value.newBuilder().setStructValue(struct).build();

@@ -22,9 +22,16 @@ public record QuotaDecision(
     errors = List.copyOf(errors);
   }
 
-  /** True when an allocation that counts (not in shadow mode) was over its limit. */
+  /**
+   * True when an allocation that counts (not in shadow mode) was over its limit.
+   *
+   * <p>This and {@link #tightestOrNull} loop by index: they run for every descriptor of every
+   * rate-limit call, and an iterator over the immutable list is an allocation the JIT does not
+   * always remove.
+   */
   public boolean overLimit() {
-    for (Outcome o : outcomes) {
+    for (int i = 0; i < outcomes.size(); i++) {
+      Outcome o = outcomes.get(i);
       if (!o.shadow && o.result.overLimit()) {
         return true;
       }
@@ -34,9 +41,18 @@ public record QuotaDecision(
 
   /** The outcome that limits most (least remaining among those that count), if any. */
   public java.util.Optional<Outcome> tightest() {
+    return java.util.Optional.ofNullable(tightestOrNull());
+  }
+
+  /**
+   * {@link #tightest()} without the {@code Optional}: the outcome that limits most, or null when
+   * no outcome counts. For front ends that answer every call with it.
+   */
+  public Outcome tightestOrNull() {
     Outcome best = null;
     long bestRank = 0;
-    for (Outcome o : outcomes) {
+    for (int i = 0; i < outcomes.size(); i++) {
+      Outcome o = outcomes.get(i);
       if (o.shadow) {
         continue;
       }
@@ -46,6 +62,6 @@ public record QuotaDecision(
         bestRank = rank;
       }
     }
-    return java.util.Optional.ofNullable(best);
+    return best;
   }
 }

@@ -137,8 +137,13 @@ public final class RateLimitRequestMapper {
             .put("ratelimit.descriptor", entries(d.getEntriesList()))
             .put("ratelimit.hits_addend", amount)
             .build();
-    return new DescriptorCall(bag, new QuotaRequest(amount, false, override), note);
+    QuotaRequest quota =
+        amount == 1 && override == null ? ONE_UNIT : new QuotaRequest(amount, false, override);
+    return new DescriptorCall(bag, quota, note);
   }
+
+  /** What most descriptors ask for (one unit, the configured limit); immutable, so shared. */
+  private static final QuotaRequest ONE_UNIT = new QuotaRequest(1, false, null);
 
   private static Map<String, String> entries(List<RateLimitDescriptor.Entry> entries) {
     int n = entries.size();

@@ -1,5 +1,6 @@
 package io.arbiter.ratelimit;
 
+import com.google.protobuf.ListValue;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import io.arbiter.engine.PolicyEngine;
@@ -14,10 +15,11 @@ import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse.Code;
 import io.envoyproxy.envoy.service.ratelimit.v3.RateLimitResponse.DescriptorStatus;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -91,30 +93,55 @@ public final class RateLimitResponseMapper {
     }
   }
 
-  /** The response to a request whose descriptors were decided as {@code decisions}, in order. */
+  /** The {@code code} field of a descriptor's metadata, one Value per code for every response. */
+  private static final Value OK_CODE = Structs.string(Code.OK.name());
+
+  private static final Value OVER_LIMIT_CODE = Structs.string(Code.OVER_LIMIT.name());
+
+  /** A descriptor no rule matched lists no rules. */
+  private static final Value NO_RULES = Structs.strings(List.of());
+
+  /**
+   * The {@code window} field of buckets whose window is exactly one of Envoy's units (the usual
+   * config: a second, a minute, an hour…), formatted once; other windows are formatted per call.
+   */
+  private static final Map<Duration, Value> UNIT_WINDOWS = unitWindows();
+
+  /**
+   * The response to a request whose descriptors were decided as {@code decisions}, in order.
+   *
+   * <p>It is built in one pass straight into the protobuf builders, with no intermediate lists:
+   * this runs for every {@code ShouldRateLimit} call, and the response is most of what the front
+   * end allocates. A Value that appears twice (a decision id in {@code decision_ids} and in its
+   * descriptor's entry; a rule name in {@code matched_rules} and in its descriptor's list) is one
+   * object, which protobuf serializes the same as two equal ones.
+   */
   public static RateLimitResponse toResponse(List<DescriptorDecision> decisions) {
     RateLimitResponse.Builder out = RateLimitResponse.newBuilder();
     boolean anyOver = false;
     QuotaResult tightest = null;
     boolean tightestOver = false;
-    List<String> ids = new ArrayList<>(decisions.size());
-    Set<String> matched = new LinkedHashSet<>();
-    List<String> errors = new ArrayList<>();
-    List<Value> perDescriptor = new ArrayList<>(decisions.size());
-    for (DescriptorDecision dd : decisions) {
+    ListValue.Builder ids = ListValue.newBuilder();
+    MatchedRules matched = new MatchedRules();
+    List<String> errors = null;
+    ListValue.Builder perDescriptor = ListValue.newBuilder();
+    for (int i = 0; i < decisions.size(); i++) {
+      DescriptorDecision dd = decisions.get(i);
       QuotaDecision d = dd.decision();
       boolean over = d.overLimit();
       anyOver |= over;
+      Value id = Structs.string(d.id());
+      ids.addValues(id);
       DescriptorStatus.Builder status =
           DescriptorStatus.newBuilder().setCode(over ? Code.OVER_LIMIT : Code.OK);
       Struct.Builder md =
           Struct.newBuilder()
-              .putFields("decision_id", Structs.string(d.id()))
-              .putFields("code", Structs.string(status.getCode().name()))
-              .putFields("matched_rules", Structs.strings(d.matchedRules()));
-      Optional<QuotaDecision.Outcome> t = d.tightest();
-      if (t.isPresent() && isBucket(t.get().result())) {
-        QuotaResult r = t.get().result();
+              .putFields("decision_id", id)
+              .putFields("code", over ? OVER_LIMIT_CODE : OK_CODE)
+              .putFields("matched_rules", matched.addAll(d.matchedRules()));
+      QuotaDecision.Outcome t = d.tightestOrNull();
+      if (t != null && isBucket(t.result())) {
+        QuotaResult r = t.result();
         status
             .setCurrentLimit(
                 RateLimitResponse.RateLimit.newBuilder()
@@ -122,11 +149,11 @@ public final class RateLimitResponseMapper {
                     .setUnit(Units.closest(r.window())))
             .setLimitRemaining((int) Math.min(Math.max(0, r.remaining()), UINT32_MAX))
             .setDurationUntilReset(duration(r.resetAfter()));
-        md.putFields("rule", Structs.string(t.get().rule()))
-            .putFields("instance", Structs.string(t.get().instance()))
+        md.putFields("rule", Structs.string(t.rule()))
+            .putFields("instance", Structs.string(t.instance()))
             .putFields("limit", Structs.number(r.limit()))
             .putFields("remaining", Structs.number(Math.max(0, r.remaining())))
-            .putFields("window", Structs.string(Durations.format(r.window())));
+            .putFields("window", window(r.window()));
         if (tightest == null || rank(over, r) < rank(tightestOver, tightest)) {
           tightest = r;
           tightestOver = over;
@@ -134,15 +161,16 @@ public final class RateLimitResponseMapper {
       }
       if (!d.errors().isEmpty()) {
         md.putFields("error", Structs.string(String.join("; ", d.errors())));
+        if (errors == null) {
+          errors = new ArrayList<>();
+        }
         errors.addAll(d.errors());
       }
       if (!dd.note().isEmpty()) {
         md.putFields("note", Structs.string(dd.note()));
       }
       out.addStatuses(status);
-      ids.add(d.id());
-      matched.addAll(d.matchedRules());
-      perDescriptor.add(Structs.struct(md));
+      perDescriptor.addValues(Structs.struct(md));
     }
     out.setOverallCode(anyOver ? Code.OVER_LIMIT : Code.OK);
     if (tightest != null) {
@@ -154,15 +182,87 @@ public final class RateLimitResponseMapper {
     }
     Struct.Builder md =
         Struct.newBuilder()
-            .putFields("decision_ids", Structs.strings(ids))
-            .putFields("matched_rules", Structs.strings(matched))
+            .putFields("decision_ids", Structs.list(ids))
+            .putFields("matched_rules", Structs.list(matched.all))
             .putFields("config_version", Structs.string(
                 decisions.isEmpty() ? "" : decisions.get(0).decision().configVersion()))
             .putFields("descriptors", Structs.list(perDescriptor));
-    if (!errors.isEmpty()) {
+    if (errors != null) {
       md.putFields("error", Structs.string(String.join("; ", errors)));
     }
     return out.setDynamicMetadata(md).build();
+  }
+
+  /**
+   * The rule names of a response: each descriptor's list, and {@code all}, every rule once in the
+   * order first matched, sharing the descriptors' Values.
+   *
+   * <p>A request matches a handful of distinct rules, so whether a rule is already in {@code all}
+   * is a scan of it; past {@value #SCAN_LIMIT} names a hash set answers instead, so a request of
+   * many descriptors that match many rules stays linear.
+   */
+  private static final class MatchedRules {
+    private static final int SCAN_LIMIT = 8;
+
+    final ListValue.Builder all = ListValue.newBuilder();
+    /** The names in {@code all}; null until there are more than {@link #SCAN_LIMIT}. */
+    private Set<String> names;
+
+    /** One descriptor's {@code matched_rules}, whose names are added to {@code all}. */
+    Value addAll(List<String> rules) {
+      if (rules.isEmpty()) {
+        return NO_RULES;
+      }
+      ListValue.Builder list = ListValue.newBuilder();
+      for (int i = 0; i < rules.size(); i++) {
+        String rule = rules.get(i);
+        Value name = Structs.string(rule);
+        list.addValues(name);
+        if (!contains(rule)) {
+          all.addValues(name);
+          if (names != null) {
+            names.add(rule);
+          }
+        }
+      }
+      return Structs.list(list);
+    }
+
+    private boolean contains(String rule) {
+      if (names != null) {
+        return names.contains(rule);
+      }
+      int n = all.getValuesCount();
+      for (int i = 0; i < n; i++) {
+        if (all.getValues(i).getStringValue().equals(rule)) {
+          return true;
+        }
+      }
+      if (n >= SCAN_LIMIT) {
+        names = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+          names.add(all.getValues(i).getStringValue());
+        }
+      }
+      return false;
+    }
+  }
+
+  private static Value window(Duration window) {
+    Value v = UNIT_WINDOWS.get(window);
+    return v != null ? v : Structs.string(Durations.format(window));
+  }
+
+  private static Map<Duration, Value> unitWindows() {
+    Map<Duration, Value> out = new HashMap<>();
+    for (RateLimitResponse.RateLimit.Unit unit : RateLimitResponse.RateLimit.Unit.values()) {
+      long seconds = Units.seconds(unit);
+      if (seconds > 0) {
+        Duration w = Duration.ofSeconds(seconds);
+        out.put(w, Structs.string(Durations.format(w)));
+      }
+    }
+    return Map.copyOf(out);
   }
 
   /**

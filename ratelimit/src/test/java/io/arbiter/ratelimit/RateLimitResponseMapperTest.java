@@ -170,6 +170,40 @@ class RateLimitResponseMapperTest {
   }
 
   @Test
+  void metadataFieldsComeInTheirDocumentedOrder() {
+    RateLimitResponse r = RateLimitResponseMapper.toResponse(List.of(
+        new DescriptorDecision(new QuotaDecision("d1",
+            List.of(outcome("a", 1, 10, 3, Duration.ofSeconds(5), MINUTE)), List.of("a"), "v1",
+            List.of("rule 'a': boom")), "a note")));
+
+    // Envoy and log pipelines see the fields in this order on the wire.
+    assertThat(List.copyOf(r.getDynamicMetadata().getFieldsMap().keySet())).containsExactly(
+        "decision_ids", "matched_rules", "config_version", "descriptors", "error");
+    assertThat(List.copyOf(descriptors(r).get(0).getStructValue().getFieldsMap().keySet()))
+        .containsExactly("decision_id", "code", "matched_rules", "rule", "instance", "limit",
+            "remaining", "window", "error", "note");
+  }
+
+  @Test
+  void matchedRulesListsEveryRuleOnceInFirstMatchedOrderOverManyDescriptors() {
+    List<DescriptorDecision> decisions = new java.util.ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      decisions.add(decision("d" + i, List.of("r" + (i % 12), "common")));
+    }
+
+    RateLimitResponse r = RateLimitResponseMapper.toResponse(decisions);
+
+    List<String> expected = new java.util.ArrayList<>(List.of("r0", "common"));
+    for (int i = 1; i < 12; i++) {
+      expected.add("r" + i);
+    }
+    assertThat(strings(r.getDynamicMetadata().getFieldsOrThrow("matched_rules")))
+        .containsExactlyElementsOf(expected);
+    assertThat(strings(descriptors(r).get(13).getStructValue().getFieldsOrThrow("matched_rules")))
+        .containsExactly("r1", "common");
+  }
+
+  @Test
   void noDescriptorsIsOkWithNoStatuses() {
     RateLimitResponse r = RateLimitResponseMapper.toResponse(List.of());
 

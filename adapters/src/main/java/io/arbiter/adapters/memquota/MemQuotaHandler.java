@@ -87,14 +87,23 @@ final class MemQuotaHandler implements QuotaHandler {
       return CompletableFuture.failedStage(e);
     }
     if (bucket.limit().maxAmount() == 0) {
-      return CompletableFuture.completedStage(allocations.count(new QuotaResult(
+      return answer(allocations.count(new QuotaResult(
           0, 0, 0, bucket.limit().window(), bucket.limit().window())));
     }
     long now = clock.millis();
     QuotaResult r =
         store.allocate(bucket.key(), bucket.limit(), now, request.amount(), request.bestEffort())
             .toResult(bucket.limit());
-    return CompletableFuture.completedStage(allocations.count(r));
+    return answer(allocations.count(r));
+  }
+
+  /**
+   * A completed {@code CompletableFuture} rather than {@code completedStage}: the engine calls
+   * {@code toCompletableFuture()} on every answer, which copies a minimal stage into a new future
+   * but returns a future as it is.
+   */
+  private static CompletionStage<QuotaResult> answer(QuotaResult r) {
+    return CompletableFuture.completedFuture(r);
   }
 
   /** Drops idle buckets now; package-private for tests. */

@@ -93,7 +93,16 @@ public record BucketLimit(
    * new bucket): {@code fw-10-60000}, {@code rw-10-60000-6}, {@code tb-10-60000}.
    */
   public String keySegment() {
-    String base = algorithm.code() + "-" + maxAmount + "-" + windowMillis;
-    return algorithm == Algorithm.ROLLING_WINDOW ? base + "-" + buckets : base;
+    StringBuilder b = new StringBuilder(32);
+    appendKeySegment(b);
+    return b.toString();
+  }
+
+  /** Appends {@link #keySegment()} to {@code b}: a key is built without the segment's own string. */
+  public void appendKeySegment(StringBuilder b) {
+    b.append(algorithm.code()).append('-').append(maxAmount).append('-').append(windowMillis);
+    if (algorithm == Algorithm.ROLLING_WINDOW) {
+      b.append('-').append(buckets);
+    }
   }
 }

@@ -23,39 +23,48 @@ public final class QuotaKeys {
 
   private QuotaKeys() {}
 
+  /**
+   * The key of a bucket. Built for every allocation, so into one builder sized for the usual key
+   * (short names, a few short dimensions), with no intermediate strings.
+   */
   public static String key(
       String handler, String instance, Map<String, String> dimensions, BucketLimit limit) {
-    StringBuilder b = new StringBuilder(64).append(PREFIX);
+    StringBuilder b = new StringBuilder(128).append(PREFIX);
     escape(b, handler);
     b.append(':');
     escape(b, instance);
     b.append(':');
-    b.append(dimensions(dimensions));
-    b.append(':').append(limit.keySegment());
+    appendDimensions(b, dimensions);
+    b.append(':');
+    limit.appendKeySegment(b);
     return b.toString();
   }
 
-  static String dimensions(Map<String, String> dimensions) {
+  /** Appends the dimensions part of a key: the escaped pairs, or their hash when too long. */
+  private static void appendDimensions(StringBuilder b, Map<String, String> dimensions) {
     if (dimensions.isEmpty()) {
-      return "-";
+      b.append('-');
+      return;
     }
+    int start = b.length();
     Map<String, String> sorted = dimensions.size() == 1 ? dimensions : new TreeMap<>(dimensions);
-    StringBuilder b = new StringBuilder();
     for (Map.Entry<String, String> e : sorted.entrySet()) {
-      if (b.length() > 0) {
+      if (b.length() > start) {
         b.append(',');
       }
       escape(b, e.getKey());
       b.append('=');
       escape(b, e.getValue() == null ? "" : e.getValue());
     }
-    if (b.length() <= MAX_DIMENSIONS_LENGTH) {
-      return b.toString();
+    if (b.length() - start <= MAX_DIMENSIONS_LENGTH) {
+      return;
     }
+    String text = b.substring(start);
+    b.setLength(start);
     try {
       byte[] digest =
-          MessageDigest.getInstance("SHA-256").digest(b.toString().getBytes(StandardCharsets.UTF_8));
-      return "sha256-" + HexFormat.of().formatHex(digest);
+          MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      b.append("sha256-").append(HexFormat.of().formatHex(digest));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every JDK has SHA-256", e);
     }

@@ -237,13 +237,21 @@ public abstract sealed class CompiledInstance {
     }
   }
 
-  /** {@code quota}: the dimensions that select a bucket. */
+  /**
+   * {@code quota}: the dimensions that select a bucket. Built for every allocation of every
+   * rate-limit descriptor, so, like {@link Metric}, into a {@link FixedMap} the instance keeps as
+   * it is: one array per call instead of a hash map copied into another.
+   */
   public static final class Quota extends CompiledInstance {
     private final Map<String, Expression> dimensions;
+    private final FixedMap.Keys keys;
+    private final Expression[] dimensionExpressions;
 
     public Quota(String name, Map<String, Expression> dimensions) {
       super(name, Template.QUOTA);
       this.dimensions = new LinkedHashMap<>(dimensions);
+      this.keys = new FixedMap.Keys(this.dimensions.keySet());
+      this.dimensionExpressions = this.dimensions.values().toArray(new Expression[0]);
     }
 
     @Override
@@ -253,11 +261,11 @@ public abstract sealed class CompiledInstance {
 
     @Override
     public Instance.Quota build(AttributeBag bag) throws EvaluationException {
-      Map<String, String> dims = new LinkedHashMap<>(dimensions.size() * 2);
-      for (Map.Entry<String, Expression> e : dimensions.entrySet()) {
-        dims.put(e.getKey(), e.getValue().evalText(bag));
+      FixedMap.Builder<String> dims = keys.builder();
+      for (int i = 0; i < dimensionExpressions.length; i++) {
+        dims.set(i, dimensionExpressions[i].evalText(bag));
       }
-      return new Instance.Quota(name(), dims);
+      return new Instance.Quota(name(), dims.build());
     }
   }
 }

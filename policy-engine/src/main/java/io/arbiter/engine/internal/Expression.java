@@ -128,12 +128,26 @@ public final class Expression {
   private static final java.util.regex.Pattern AT =
       java.util.regex.Pattern.compile("evaluation error at <input>:(\\d+): ");
 
+  /**
+   * What CEL reads for an attribute: its value, or its type's zero when absent. CEL asks once per
+   * attribute an expression reads, on every evaluation, and most rules read some absent
+   * attributes, whose answers never change: {@link #ZEROS} holds them, made once.
+   */
   private static Optional<Object> resolve(AttributeBag bag, String name) {
     Object v = bag.get(name);
     if (v != null) {
       return Optional.of(v);
     }
-    return Vocabulary.typeOf(name).map(t -> t.zero());
+    return ZEROS.getOrDefault(name, Optional.empty());
+  }
+
+  /** Each attribute's zero value as CEL reads it, by name. */
+  private static final java.util.Map<String, Optional<Object>> ZEROS = zeros();
+
+  private static java.util.Map<String, Optional<Object>> zeros() {
+    java.util.Map<String, Optional<Object>> out = new java.util.HashMap<>();
+    Vocabulary.attributes().forEach((name, type) -> out.put(name, Optional.of(type.zero())));
+    return java.util.Map.copyOf(out);
   }
 
   @Override

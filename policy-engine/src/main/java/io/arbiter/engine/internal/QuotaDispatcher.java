@@ -72,21 +72,39 @@ public final class QuotaDispatcher {
     final String id;
     final List<Slot> slots = new ArrayList<>(2);
     final List<String> matched = new ArrayList<>(2);
-    final List<String> failures = Collections.synchronizedList(new ArrayList<>(0));
+    /**
+     * What failed, in order; null until something does (most calls), so a call that succeeds
+     * allocates no list for it. Guarded by this: handler stages may fail on other threads.
+     */
+    private List<String> failures;
 
     Call(String id) {
       this.id = id;
+    }
+
+    synchronized void failed(String message) {
+      if (failures == null) {
+        failures = new ArrayList<>(1);
+      }
+      failures.add(message);
+    }
+
+    synchronized List<String> failures() {
+      return failures == null ? List.of() : List.copyOf(failures);
     }
   }
 
   /** One allocation of a call; {@code result} null means fail-open skipped it. */
   private static final class Slot {
+    final Call call;
     final CompiledRule rule;
     final String handler;
     final String instance;
     CompletableFuture<QuotaResult> result;
 
-    Slot(CompiledRule rule, String handler, String instance, CompletableFuture<QuotaResult> result) {
+    Slot(Call call, CompiledRule rule, String handler, String instance,
+        CompletableFuture<QuotaResult> result) {
+      this.call = call;
       this.rule = rule;
       this.handler = handler;
       this.instance = instance;
@@ -98,7 +116,6 @@ public final class QuotaDispatcher {
   private static final class Group {
     final QuotaHandler handler;
     final List<Slot> slots = new ArrayList<>(2);
-    final List<Call> calls = new ArrayList<>(2);
     final List<QuotaHandler.Allocation> allocations = new ArrayList<>(2);
 
     Group(QuotaHandler handler) {
@@ -138,7 +155,7 @@ public final class QuotaDispatcher {
         } catch (EvaluationException e) {
           fail(call, "rule '" + rule.name() + "': match: " + e.getMessage());
           if (!failOpen) {
-            call.slots.add(new Slot(rule, "", "", CompletableFuture.completedFuture(CLOSED)));
+            call.slots.add(new Slot(call, rule, "", "", CompletableFuture.completedFuture(CLOSED)));
           }
           return;
         }
@@ -152,22 +169,24 @@ public final class QuotaDispatcher {
             } catch (EvaluationException e) {
               fail(call, "rule '" + rule.name() + "': handler '" + action.handlerName()
                   + "': instance '" + quota.name() + "': " + e.getMessage());
-              call.slots.add(new Slot(rule, action.handlerName(), quota.name(),
+              call.slots.add(new Slot(call, rule, action.handlerName(), quota.name(),
                   CompletableFuture.completedFuture(failOpen ? null : CLOSED)));
               continue;
             }
-            Slot slot = new Slot(rule, action.handlerName(), quota.name(), null);
+            Slot slot = new Slot(call, rule, action.handlerName(), quota.name(), null);
             call.slots.add(slot);
             Group group = group(groups, action.quotaHandler());
             group.slots.add(slot);
-            group.calls.add(call);
             group.allocations.add(new QuotaHandler.Allocation(instance, request));
           }
         }
       });
     }
-    for (Group group : groups) {
-      allocate(snap, group, failOpen);
+    for (int g = 0; g < groups.size(); g++) {
+      allocate(snap, groups.get(g), failOpen);
+    }
+    if (allDone(state)) {
+      return CompletableFuture.completedFuture(decideAll(snap, state));
     }
     List<CompletableFuture<QuotaResult>> all = new ArrayList<>();
     for (Call call : state) {
@@ -175,13 +194,32 @@ public final class QuotaDispatcher {
         all.add(s.result);
       }
     }
-    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> {
-      List<QuotaDecision> out = new ArrayList<>(state.size());
-      for (Call call : state) {
-        out.add(decide(snap, call));
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+        .thenApply(v -> decideAll(snap, state));
+  }
+
+  /**
+   * True when every allocation of the batch has its result already, as with in-memory handlers:
+   * the batch is then decided on the spot, without a stage waiting for all of them.
+   */
+  private static boolean allDone(List<Call> state) {
+    for (int i = 0; i < state.size(); i++) {
+      List<Slot> slots = state.get(i).slots;
+      for (int j = 0; j < slots.size(); j++) {
+        if (!slots.get(j).result.isDone()) {
+          return false;
+        }
       }
-      return out;
-    });
+    }
+    return true;
+  }
+
+  private List<QuotaDecision> decideAll(ConfigSnapshot snap, List<Call> state) {
+    List<QuotaDecision> out = new ArrayList<>(state.size());
+    for (int i = 0; i < state.size(); i++) {
+      out.add(decide(snap, state.get(i)));
+    }
+    return out;
   }
 
   private static Group group(List<Group> groups, QuotaHandler handler) {
@@ -237,8 +275,11 @@ public final class QuotaDispatcher {
     }
     for (int j = 0; j < n; j++) {
       Slot slot = group.slots.get(j);
-      Call call = group.calls.get(j);
       CompletableFuture<QuotaResult> r = raw.get(j);
+      if (answered(r)) {
+        slot.result = r; // nothing to resolve: no stage for it
+        continue;
+      }
       if (!r.isDone()) {
         CompletableFuture<QuotaResult> bounded = new CompletableFuture<>();
         CompletableFuture<Void> d = deadline;
@@ -265,7 +306,7 @@ public final class QuotaDispatcher {
           return v;
         }
         Throwable cause = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-        fail(call, "rule '" + slot.rule.name() + "': handler '" + slot.handler + "': "
+        fail(slot.call, "rule '" + slot.rule.name() + "': handler '" + slot.handler + "': "
             + (cause == null ? "completed without a result"
                 : cause instanceof TimeoutException
                     ? "no answer within " + snap.settings().handlerTimeout().toMillis() + "ms"
@@ -273,6 +314,11 @@ public final class QuotaDispatcher {
         return failOpen ? null : CLOSED;
       });
     }
+  }
+
+  /** True when {@code r} already holds a result, the usual answer of an in-memory handler. */
+  private static boolean answered(CompletableFuture<QuotaResult> r) {
+    return r.isDone() && !r.isCompletedExceptionally() && r.getNow(null) != null;
   }
 
   /**
@@ -306,13 +352,13 @@ public final class QuotaDispatcher {
         s.rule.shadowDenials().inc();
       }
     }
-    QuotaDecision d = new QuotaDecision(call.id, outcomes, call.matched, snap.version(), call.failures);
+    QuotaDecision d = new QuotaDecision(call.id, outcomes, call.matched, snap.version(), call.failures());
     (d.overLimit() ? overLimit : withinLimit).inc();
     return d;
   }
 
   private void fail(Call call, String message) {
-    call.failures.add(message);
+    call.failed(message);
     errors.inc();
     long suppressed = log.tryAcquire(clock.millis());
     if (suppressed >= 0) {

@@ -84,7 +84,7 @@ public sealed interface Instance
   /** Template {@code quota}: which quota bucket to allocate from, by its dimensions. */
   record Quota(String name, Map<String, String> dimensions) implements Instance {
     public Quota {
-      dimensions = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(dimensions));
+      dimensions = frozen(dimensions);
     }
   }
 }

@@ -35,11 +35,14 @@ public interface QuotaHandler extends Handler {
    * Must not block.
    *
    * <p>The default calls {@link #allocate} for each, turning an exception it throws into that
-   * allocation's failed stage; handlers that answer in memory need nothing else.
+   * allocation's failed stage; handlers that answer in memory need nothing else. It loops by
+   * index: the engine passes an unmodifiable view, whose iterator (and the one it wraps) would be
+   * two objects per rate-limit call.
    */
   default List<CompletionStage<QuotaResult>> allocateAll(List<Allocation> allocations) {
     List<CompletionStage<QuotaResult>> out = new ArrayList<>(allocations.size());
-    for (Allocation a : allocations) {
+    for (int i = 0; i < allocations.size(); i++) {
+      Allocation a = allocations.get(i);
       CompletionStage<QuotaResult> r;
       try {
         r = allocate(a.quota(), a.request());

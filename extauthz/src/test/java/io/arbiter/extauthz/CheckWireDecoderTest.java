@@ -5,14 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.ListValue;
 import com.google.protobuf.Message;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.UnknownFieldSet;
-import com.google.protobuf.Value;
 import io.arbiter.engine.config.Settings;
 import io.arbiter.engine.metrics.Metrics;
+import io.arbiter.frontend.RandomStructs;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.EnvoyInternalAddress;
 import io.envoyproxy.envoy.config.core.v3.HeaderMap;
@@ -50,6 +49,7 @@ class CheckWireDecoderTest {
   };
 
   private final Random random = new Random(20261126);
+  private final RandomStructs structs = new RandomStructs(random, this::word, this::word, this::unknown);
 
   private String word() {
     return WORDS[random.nextInt(WORDS.length)];
@@ -123,39 +123,10 @@ class CheckWireDecoderTest {
     return p.setUnknownFields(unknown()).build();
   }
 
-  /** A random JSON-like value: nested structs and lists, nulls, unset values, any scalar. */
-  private Value value(int depth) {
-    Value.Builder v = Value.newBuilder();
-    switch (random.nextInt(depth > 3 ? 5 : 7)) {
-      case 0 -> v.setNullValue(com.google.protobuf.NullValue.NULL_VALUE);
-      case 1 -> v.setNumberValue(random.nextBoolean() ? random.nextInt(100) : random.nextGaussian());
-      case 2 -> v.setStringValue(word());
-      case 3 -> v.setBoolValue(random.nextBoolean());
-      case 4 -> { } // unset: dropped like a null
-      case 5 -> v.setStructValue(struct(depth + 1));
-      default -> {
-        ListValue.Builder l = ListValue.newBuilder();
-        for (int i = random.nextInt(4); i > 0; i--) {
-          l.addValues(value(depth + 1));
-        }
-        v.setListValue(l);
-      }
-    }
-    return v.setUnknownFields(unknown()).build();
-  }
-
-  private Struct struct(int depth) {
-    Struct.Builder s = Struct.newBuilder();
-    for (int i = random.nextInt(4); i > 0; i--) {
-      s.putFields(word(), value(depth));
-    }
-    return s.setUnknownFields(unknown()).build();
-  }
-
   private Metadata metadata() {
     Metadata.Builder m = Metadata.newBuilder();
     for (int i = random.nextInt(3); i > 0; i--) {
-      m.putFilterMetadata(random.nextBoolean() ? "envoy.filters.http.jwt_authn" : word() + "f", struct(0));
+      m.putFilterMetadata(random.nextBoolean() ? "envoy.filters.http.jwt_authn" : word() + "f", structs.struct(0));
     }
     if (random.nextInt(10) == 0) { // typed metadata: left to the generated parser
       m.putTypedFilterMetadata("t", com.google.protobuf.Any.pack(Struct.getDefaultInstance()));

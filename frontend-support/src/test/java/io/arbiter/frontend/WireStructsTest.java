@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
-import com.google.protobuf.ListValue;
 import com.google.protobuf.NullValue;
 import com.google.protobuf.Struct;
 import com.google.protobuf.UnknownFieldSet;
@@ -18,36 +17,18 @@ import org.junit.jupiter.api.Test;
 class WireStructsTest {
   private final Random random = new Random(11);
 
-  private Value value(int depth) {
-    Value.Builder v = Value.newBuilder();
-    switch (random.nextInt(depth > 3 ? 5 : 7)) {
-      case 0 -> v.setNullValue(NullValue.NULL_VALUE);
-      case 1 -> v.setNumberValue(random.nextGaussian());
-      case 2 -> v.setStringValue(random.nextBoolean() ? "é" + random.nextInt(9) : "s" + random.nextInt(9));
-      case 3 -> v.setBoolValue(random.nextBoolean());
-      case 4 -> { } // unset: dropped like a null
-      case 5 -> v.setStructValue(struct(depth + 1));
-      default -> {
-        ListValue.Builder l = ListValue.newBuilder();
-        for (int i = random.nextInt(4); i > 0; i--) {
-          l.addValues(value(depth + 1));
-        }
-        v.setListValue(l);
-      }
-    }
-    if (random.nextInt(6) == 0) {
-      v.setUnknownFields(UnknownFieldSet.newBuilder().addField(9,
-          UnknownFieldSet.Field.newBuilder().addVarint(random.nextLong()).build()).build());
-    }
-    return v.build();
-  }
+  private final RandomStructs structs = new RandomStructs(random,
+      () -> "k" + random.nextInt(5),
+      () -> random.nextBoolean() ? "é" + random.nextInt(9) : "s" + random.nextInt(9),
+      this::unknown);
 
-  private Struct struct(int depth) {
-    Struct.Builder s = Struct.newBuilder();
-    for (int i = random.nextInt(4); i > 0; i--) {
-      s.putFields("k" + random.nextInt(5), value(depth));
+  /** Now and then an unknown varint field, which both readers skip. */
+  private UnknownFieldSet unknown() {
+    if (random.nextInt(6) != 0) {
+      return UnknownFieldSet.getDefaultInstance();
     }
-    return s.build();
+    return UnknownFieldSet.newBuilder().addField(9,
+        UnknownFieldSet.Field.newBuilder().addVarint(random.nextLong()).build()).build();
   }
 
   /** {@code bytes} as a length-delimited field's payload, then read back. */
@@ -62,7 +43,7 @@ class WireStructsTest {
   @Test
   void randomStructsReadAsStructsConvertsTheParsedMessage() throws Exception {
     for (int i = 0; i < 5_000; i++) {
-      Struct s = struct(0);
+      Struct s = structs.struct(0);
       assertThat(read(s.toByteArray(), 4)).as("%s", s).isEqualTo(Structs.toMap(s));
     }
   }

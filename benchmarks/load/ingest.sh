@@ -261,7 +261,7 @@ if (( ROUNDS > 0 )); then
     RATE="$(python3 -c "print(int($(ingest_rate arbiter max) * $SUSTAIN_FRACTION))")"
   fi
   echo "rate=$RATE" > "$OUT/rate.env"
-  echo "rounds=$ROUNDS rounds_warmup=$ROUNDS_WARMUP round_seconds=$ROUND_SECONDS" >> "$OUT/rate.env"
+  printf "rounds=%s\nrounds_warmup=%s\nround_seconds=%s\n" "$ROUNDS" "$ROUNDS_WARMUP" "$ROUND_SECONDS" >> "$OUT/rate.env"
   for ((round = 1 - ROUNDS_WARMUP; round <= ROUNDS; round++)); do
     name="r$round"; (( round < 1 )) && name="rw$((round + ROUNDS_WARMUP))"
     for target in $TARGETS; do

@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -131,16 +130,9 @@ public final class BareAuthorizationServer {
       i++;
     }
     Service service = new Service();
-    // Exactly ArbiterServer's transport: same builder and event loops, executor sizing and kind,
-    // message limit.
+    // Exactly ArbiterServer's transport: same builder and event loops, executor sizing and kind
+    // (or, with --inline-calls, none: as Arbiter's inlined Check and ShouldRateLimit), message limit.
     int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
-    AtomicInteger id = new AtomicInteger();
-    ExecutorService executor =
-        new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-          Thread t = new Thread(r, "bare-grpc-" + id.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
     IoEventLoops loops = IoEventLoops.start(0);
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
@@ -152,7 +144,13 @@ public final class BareAuthorizationServer {
     if (inline) {
       builder.directExecutor();
     } else {
-      builder.executor(executor);
+      AtomicInteger id = new AtomicInteger();
+      builder.executor(new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
+          new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "bare-grpc-" + id.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+          }));
     }
     if (rateLimit != null) {
       builder.addService(rateLimit);

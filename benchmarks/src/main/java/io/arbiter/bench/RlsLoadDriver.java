@@ -30,6 +30,10 @@ import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -292,7 +296,7 @@ public final class RlsLoadDriver {
 
   private void recordSlow(long due, long took, long lag) {
     if (3 * slowCount + 3 > slow.length) {
-      slow = java.util.Arrays.copyOf(slow, 2 * slow.length);
+      slow = Arrays.copyOf(slow, 2 * slow.length);
     }
     slow[3 * slowCount] = due;
     slow[3 * slowCount + 1] = took;
@@ -306,11 +310,11 @@ public final class RlsLoadDriver {
    */
   private String slowTimeline(long epochNanosAtZero) {
     StringBuilder b = new StringBuilder("due_utc\tlatency_ms\tsend_lag_ms\n");
-    java.time.format.DateTimeFormatter f = java.time.format.DateTimeFormatter
-        .ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
+    DateTimeFormatter f =
+        DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
     for (int k = 0; k < slowCount; k++) {
       long epochNanos = epochNanosAtZero + slow[3 * k];
-      b.append(f.format(java.time.Instant.ofEpochSecond(0, epochNanos))).append('\t')
+      b.append(f.format(Instant.ofEpochSecond(0, epochNanos))).append('\t')
           .append(ms((double) slow[3 * k + 1])).append('\t')
           .append(ms((double) slow[3 * k + 2])).append('\n');
     }
@@ -428,12 +432,14 @@ public final class RlsLoadDriver {
     d.paced.await();
     // The send-lag histogram was written on the loop; reading it there orders the reads after the writes.
     Histogram lag = d.loop.submit(() -> d.sendLag.copy()).get();
-    long drainBy0 = System.nanoTime() + (long) (a.number("drain") * 1e9);
-    while (d.inFlight.get() > 0 && System.nanoTime() < drainBy0) {
+    long drainBy = System.nanoTime() + (long) (a.number("drain") * 1e9);
+    while (d.inFlight.get() > 0 && System.nanoTime() < drainBy) {
       Thread.sleep(5);
     }
     String after = ServerProbe.fetch(http, a.get("metrics"));
+    // Read on the loop, which wrote them; after the drain no answer writes any more.
     String slowCalls = d.loop.submit(() -> d.slowTimeline(epochNanosAtZero)).get();
+    int slowCount = d.loop.submit(() -> d.slowCount).get();
     for (ManagedChannel ch : channels) {
       ch.shutdownNow();
     }
@@ -472,7 +478,7 @@ public final class RlsLoadDriver {
     r.put("send_lag_p99_ms", ms(lag, 99));
     r.put("send_lag_max_ms", ms(lag.getTotalCount() == 0 ? Double.NaN : lag.getMaxValue()));
     r.put("slow_ms", a.get("slow-ms"));
-    r.put("slow_calls", slowCount(slowCalls));
+    r.put("slow_calls", slowCount);
     r.put("max_in_flight", d.maxSeenInFlight);
     r.put("total_sent", t.sent.sum());
     r.put("total_answered", t.answered());
@@ -483,7 +489,7 @@ public final class RlsLoadDriver {
     r.put("total_skipped", t.skipped.sum());
     // The window as the main thread saw it (the /proc reads), and what was measured over it,
     // in quota.sh's phase.env names.
-    r.put("window_start_utc", java.time.Instant.ofEpochSecond(0, epochNanosAtZero + w0).toString());
+    r.put("window_start_utc", Instant.ofEpochSecond(0, epochNanosAtZero + w0).toString());
     r.put("wall_seconds", fmt((t1 - t0) / 1e9, 3));
     r.put("client_cpu_seconds", fmt((e1.ownCpuNanos - e0.ownCpuNanos) / 1e9, 3));
     r.put("client_gc_count", e1.gcCount - e0.gcCount);
@@ -540,10 +546,6 @@ public final class RlsLoadDriver {
           ServerProbe.processTicks(a.get("redis-pid")),
           a.get("client-cpu").isEmpty() ? new long[2] : ServerProbe.cpuTicks(a.get("client-cpu")));
     }
-  }
-
-  private static long slowCount(String timeline) {
-    return timeline.chars().filter(c -> c == '\n').count() - 1;
   }
 
   private static void sleepUntil(long nanoTime) throws InterruptedException {

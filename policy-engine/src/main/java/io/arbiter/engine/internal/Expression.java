@@ -4,6 +4,8 @@ import dev.cel.runtime.CelEvaluationException;
 import dev.cel.runtime.CelRuntime;
 import io.arbiter.engine.AttributeBag;
 import io.arbiter.engine.Vocabulary;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -142,12 +144,12 @@ public final class Expression {
   }
 
   /** Each attribute's zero value as CEL reads it, by name. */
-  private static final java.util.Map<String, Optional<Object>> ZEROS = zeros();
+  private static final Map<String, Optional<Object>> ZEROS = zeros();
 
-  private static java.util.Map<String, Optional<Object>> zeros() {
-    java.util.Map<String, Optional<Object>> out = new java.util.HashMap<>();
+  private static Map<String, Optional<Object>> zeros() {
+    Map<String, Optional<Object>> out = new HashMap<>();
     Vocabulary.attributes().forEach((name, type) -> out.put(name, Optional.of(type.zero())));
-    return java.util.Map.copyOf(out);
+    return Map.copyOf(out);
   }
 
   @Override
